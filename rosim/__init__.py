@@ -1,0 +1,82 @@
+"""rosim — a container's read-only root file system, simulated for teaching.
+
+A learner creates an image, a runtime (CRI-O, Podman or Docker) and a
+container, then runs ordinary Python code inside it and meets the same
+``OSError`` s a real container would give:
+
+>>> import errno, rosim
+>>> image = rosim.Image.from_dict("demo", {"/etc/passwd": "root:x:0:0::/root:/bin/sh\\n"})
+>>> ctr = rosim.Runtime("cri-o", read_only=True).create(image, name="web")
+>>> ctr.start()
+>>> def write(path):
+...     with open(path, "w") as f:
+...         f.write("hello\\n")
+>>> try:
+...     ctr.run(write, "/etc/motd")
+... except OSError as exc:
+...     print(exc)
+[Errno 30] Read-only file system: '/etc/motd'
+>>> ctr.run(write, "/tmp/ok")
+>>> ctr.diff()
+[]
+"""
+
+from rosim._errors import (
+    ConfigError,
+    ContainerStateError,
+    ImageError,
+    InvalidPathError,
+    InvalidSizeError,
+    LifecycleError,
+    MountConflictError,
+    MountOptionError,
+    RosimError,
+    UnknownProfileError,
+)
+from rosim.fs.events import EventLog, FsEvent
+from rosim.fs.layers import Dir, File, Image, Layer, Symlink, Whiteout
+from rosim.fs.mounts import Bind, MountOptions, Tmpfs, Volume
+from rosim.fs.namespace import MountEntry
+from rosim.fs.overlay import Change, ChangeKind
+from rosim.fs.sizes import format_size, parse_size
+from rosim.fs.syscalls import HostAccessError
+from rosim.runtime.container import Container, ContainerState
+from rosim.runtime.profiles import Profile
+from rosim.runtime.runtime import Runtime
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bind",
+    "Change",
+    "ChangeKind",
+    "ConfigError",
+    "Container",
+    "ContainerState",
+    "ContainerStateError",
+    "Dir",
+    "EventLog",
+    "File",
+    "FsEvent",
+    "HostAccessError",
+    "Image",
+    "ImageError",
+    "InvalidPathError",
+    "InvalidSizeError",
+    "Layer",
+    "LifecycleError",
+    "MountConflictError",
+    "MountEntry",
+    "MountOptionError",
+    "MountOptions",
+    "Profile",
+    "RosimError",
+    "Runtime",
+    "Symlink",
+    "Tmpfs",
+    "UnknownProfileError",
+    "Volume",
+    "Whiteout",
+    "format_size",
+    "parse_size",
+]

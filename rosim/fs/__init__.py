@@ -1,0 +1,1 @@
+"""The file system model: image layers, the overlay, mounts and the kernel."""

@@ -1,0 +1,486 @@
+"""The simulated kernel: a pyfakefs file system with mounts and overlay rules.
+
+:class:`Kernel` is a :class:`pyfakefs.fake_filesystem.FakeFilesystem` whose
+root is swapped to a container's :class:`~rosim.fs.namespace.Namespace`
+while that container's code runs. On top of pyfakefs it adds what Linux
+does and pyfakefs does not:
+
+* **read-only mounts** — every mutating call on a mount with ``ro`` fails
+  with ``EROFS``, for root too, in the order the VFS checks it (``mkdir`` of
+  an existing directory is ``EEXIST``; ``unlink`` of a missing file on a
+  read-only root is ``EROFS``; ``rename`` across mounts is ``EXDEV`` first);
+* **devices** — each mount has a device with a capacity, so a sized tmpfs
+  fills up with ``ENOSPC`` and ``statvfs``/``df`` see each mount's figures;
+* **overlay bookkeeping** — copy-up on write or metadata change, whiteouts,
+  opaque directories, and ``EXDEV`` when renaming an image directory
+  (``redirect_dir`` off);
+* an **event log** of every call.
+
+Only the outermost call of a system call is checked and logged; pyfakefs'
+internal re-entry (``rename`` calling ``remove``...) passes straight through.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from stat import S_ISDIR, S_ISLNK
+from typing import Any
+
+from pyfakefs.fake_file import FakeDirectory, FakeFile
+from pyfakefs.fake_filesystem import FakeFilesystem
+from pyfakefs.helpers import make_string_path, to_string
+
+from rosim.fs.mounts import FsType
+from rosim.fs.namespace import Device, MountEntry, Namespace
+from rosim.fs.overlay import LowerDir, LowerFile
+
+__all__ = ["Kernel", "kernel"]
+
+#: What ``df`` reports as the size of a device without a set capacity.
+DEFAULT_DISK_SIZE = 100 * 1024**3
+
+
+class _Call:
+    __slots__ = ("dev", "outer")
+
+    def __init__(self, outer: bool) -> None:
+        self.outer = outer
+        self.dev: int | None = None
+
+
+def _path_str(path: Any) -> str:
+    if isinstance(path, int):
+        return f"<fd {path}>"
+    path = os.fspath(path)
+    return path.decode(errors="surrogateescape") if isinstance(path, bytes) else path
+
+
+class Kernel(FakeFilesystem):
+    """One simulated kernel shared by every container, volume and host path.
+
+    Use :func:`kernel` to get it. Between calls of ``Container.run`` its root
+    is an empty placeholder, so nothing can reach a container's files by
+    accident.
+    """
+
+    def __init__(self) -> None:
+        self.devices: dict[int, Device] = {}
+        self.ns: Namespace | None = None
+        self._by_dev: dict[int, MountEntry] = {}
+        self._depth = 0
+        super().__init__(path_separator="/")
+        self.shuffle_listdir_results = False
+        self.is_case_sensitive = True
+        self._idle_root = self.root
+
+    # ----------------------------------------------------------- devices
+    def new_device(self, fstype: FsType, total: int | None = None) -> Device:
+        """Allocate a device number with an optional capacity in bytes."""
+        self.last_dev += 1
+        reported = total if total is not None else DEFAULT_DISK_SIZE
+        device = Device(self.last_dev, fstype, total, 0, reported)
+        self.devices[device.dev] = device
+        return device
+
+    def change_disk_usage(self, usage_change: int, file_path: Any, st_dev: int) -> None:
+        """Charge ``usage_change`` bytes to device ``st_dev``; ENOSPC when full."""
+        device = self.devices.get(st_dev)
+        if device is None:
+            return
+        if (
+            usage_change > 0
+            and device.total is not None
+            and device.total - device.used < usage_change
+        ):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        device.used += usage_change
+
+    def get_disk_usage(self, path: Any = None):  # type: ignore[override]
+        """``shutil.disk_usage``: total, used, free of the device holding ``path``."""
+        node = self.resolve(path if path is not None else "/")
+        device = self.devices.get(node.st_dev)
+        from collections import namedtuple
+
+        usage = namedtuple("usage", "total used free")
+        if device is None:
+            return usage(DEFAULT_DISK_SIZE, 0, DEFAULT_DISK_SIZE)
+        total = device.total if device.total is not None else device.reported_total
+        return usage(total, device.used, device.free)
+
+    # ----------------------------------------------------------- namespaces
+    @contextmanager
+    def entered(self, ns: Namespace) -> Iterator[Namespace]:
+        """Make ``ns`` the file system that calls see, for the ``with`` block."""
+        if self.ns is not None:
+            from rosim._errors import LifecycleError
+
+            raise LifecycleError("a container is already running code: run() does not nest.")
+        saved_cwd = self.cwd
+        self.ns = ns
+        self._by_dev = ns.by_dev()
+        self.root = ns.root
+        for dev, node in ns.mount_roots.items():
+            # A volume can be mounted in several containers: point it at ours.
+            parent = node.parent_dir() if node.parent_dir else None
+            owner = getattr(node, "rosim_parent", None)
+            if owner is not None and parent is not owner():
+                node.parent_dir = owner
+        self.cwd = ns.cwd
+        self._depth = 0
+        try:
+            yield ns
+        finally:
+            ns.cwd = self.cwd
+            self.root = self._idle_root
+            self.cwd = saved_cwd
+            self.ns = None
+            self._by_dev = {}
+
+    def mount_of(self, node: FakeFile) -> MountEntry | None:
+        """The mount entry that ``node`` lives on in the current namespace."""
+        return self._by_dev.get(node.st_dev)
+
+    # ----------------------------------------------------------- syscalls
+    @contextmanager
+    def syscall(self, op: str, path: Any, detail: str = "") -> Iterator[_Call]:
+        """Run one system call: check and log only the outermost level."""
+        call = _Call(self._depth == 0)
+        self._depth += 1
+        try:
+            yield call
+        except OSError as exc:
+            if call.outer:
+                self._log(op, path, call.dev, exc.errno, detail)
+            raise
+        else:
+            if call.outer:
+                self._log(op, path, call.dev, None, detail)
+        finally:
+            self._depth -= 1
+
+    def _log(self, op: str, path: Any, dev: int | None, err: int | None, detail: str) -> None:
+        if self.ns is None:
+            return
+        mount = self._by_dev.get(dev) if dev is not None else None
+        self.ns.events.record(op, _path_str(path), mount.destination if mount else None,
+                              err, detail)
+
+    def _erofs(self, path: Any) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), _path_str(path))
+
+    def _check_writable(self, node: FakeFile, path: Any, call: _Call) -> None:
+        call.dev = node.st_dev
+        mount = self._by_dev.get(node.st_dev)
+        if mount is not None and mount.read_only:
+            self._erofs(path)
+
+    def _parent(self, path: Any) -> tuple[FakeDirectory | None, str, str]:
+        """Resolve the directory that would hold ``path``; None if it is missing."""
+        abspath = self.absnormpath(self._original_path(to_string(make_string_path(path))))
+        parent_path, name = self.splitpath(abspath)
+        try:
+            parent = self.resolve(parent_path or "/")
+        except OSError:
+            return None, name, abspath
+        if not S_ISDIR(parent.st_mode):
+            return None, name, abspath
+        return parent, name, abspath  # type: ignore[return-value]
+
+    def _node(self, path: Any, follow_symlinks: bool = True) -> FakeFile | None:
+        try:
+            if isinstance(path, int):
+                return self.resolve(path, allow_fd=True)
+            if follow_symlinks:
+                return self.resolve(path, check_read_perm=False, check_exe_perm=False)
+            return self.lresolve(path)
+        except (OSError, TypeError):
+            return None
+
+    def _is_mount_root(self, node: FakeFile | None) -> bool:
+        if node is None or self.ns is None:
+            return False
+        return node is self.root or any(n is node for n in self.ns.mount_roots.values())
+
+    # overlay bookkeeping ------------------------------------------------
+    def copy_up(self, node: FakeFile) -> None:
+        """Copy an image file into the upper layer before it is changed."""
+        if isinstance(node, LowerFile):
+            if not node.copied_up:
+                size = 0 if S_ISLNK(node.st_mode) else node.st_size
+                self.change_disk_usage(size, node.name, node.st_dev)
+                node.copied_up = True
+        elif isinstance(node, LowerDir):
+            node.meta_changed = True
+
+    def _on_delete(self, parent: FakeDirectory | None, name: str) -> None:
+        if isinstance(parent, LowerDir):
+            prefix = parent.image_path.rstrip("/") + "/"
+            if parent.tree.entry(prefix + name) is not None:
+                parent.whiteouts.add(name)
+
+    def _on_create(self, parent: FakeDirectory | None, name: str) -> None:
+        if not isinstance(parent, LowerDir) or name not in parent.whiteouts:
+            return
+        parent.whiteouts.discard(name)
+        node = parent._entries.get(name)
+        lower = parent.tree.entry(parent.image_path.rstrip("/") + "/" + name)
+        if node is not None and lower is not None and S_ISDIR(node.st_mode) and (
+            lower.kind == "directory"
+        ):
+            node.rosim_opaque = True
+
+    def _create(self, op: str, path: Any, action: Callable[[], Any],
+                exist_first: bool = True) -> Any:
+        """mkdir/symlink/mknod/creat: ENOENT, then EEXIST, then EROFS."""
+        with self.syscall(op, path) as call:
+            if not call.outer:
+                return action()
+            parent, name, abspath = self._parent(path)
+            if parent is None:
+                return action()
+            call.dev = parent.st_dev
+            if exist_first and self.exists(abspath, check_link=True):
+                return action()
+            self._check_writable(parent, path, call)
+            result = action()
+            self._on_create(parent, name)
+            return result
+
+    def _delete(self, op: str, path: Any, action: Callable[[], Any]) -> Any:
+        """unlink/rmdir: ENOENT for the parent, then EROFS, then the rest."""
+        with self.syscall(op, path) as call:
+            if not call.outer:
+                return action()
+            parent, name, abspath = self._parent(path)
+            if parent is None:
+                return action()
+            self._check_writable(parent, path, call)
+            if op == "rmdir" and self._is_mount_root(self._node(abspath, False)):
+                raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), _path_str(path))
+            result = action()
+            self._on_delete(parent, name)
+            return result
+
+    def _modify(self, op: str, path: Any, action: Callable[[], Any],
+                follow_symlinks: bool = True) -> Any:
+        """chmod/chown/utime/xattr/truncate: resolve, EROFS, copy-up, act."""
+        with self.syscall(op, path) as call:
+            if not call.outer:
+                return action()
+            node = self._node(path, follow_symlinks)
+            if node is None:
+                return action()
+            if op == "truncate" and S_ISDIR(node.st_mode):
+                raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), _path_str(path))
+            self._check_writable(node, path, call)
+            self.copy_up(node)
+            return action()
+
+    # FakeFilesystem overrides ------------------------------------------
+    def makedir(self, dir_path: Any, mode: int = 0o777) -> None:
+        """``os.mkdir``."""
+        self._create("mkdir", dir_path, lambda: super(Kernel, self).makedir(dir_path, mode))
+
+    def makedirs(self, dir_name: Any, mode: int = 0o777, exist_ok: bool = False) -> None:
+        """``os.makedirs``: one ``mkdir`` per missing component, as CPython does."""
+        name = to_string(make_string_path(dir_name))
+        head, tail = os.path.split(name.rstrip("/") or name)
+        if head and tail and not self.exists(head):
+            try:
+                self.makedirs(head, mode, exist_ok)
+            except FileExistsError:
+                pass
+        try:
+            self.makedir(name, mode)
+        except OSError:
+            if not exist_ok or not self.isdir(name):
+                raise
+
+    def create_file_internally(self, file_path: Any, *args: Any, **kwargs: Any) -> FakeFile:
+        """File creation (``open`` with ``O_CREAT``, ``mknod``)."""
+        return self._create(
+            "creat", file_path,
+            lambda: super(Kernel, self).create_file_internally(file_path, *args, **kwargs),
+        )
+
+    def create_symlink(self, file_path: Any, link_target: Any,
+                       create_missing_dirs: bool = True) -> FakeFile:
+        """``os.symlink``."""
+        return self._create(
+            "symlink", file_path,
+            lambda: super(Kernel, self).create_symlink(file_path, link_target,
+                                                       create_missing_dirs),
+        )
+
+    def remove(self, path: Any) -> None:
+        """``os.unlink`` / ``os.remove``."""
+        self._delete("unlink", path, lambda: super(Kernel, self).remove(path))
+
+    def rmdir(self, target_directory: Any, allow_symlink: bool = False) -> None:
+        """``os.rmdir``."""
+        self._delete(
+            "rmdir", target_directory,
+            lambda: super(Kernel, self).rmdir(target_directory, allow_symlink),
+        )
+
+    def chmod(self, path: Any, mode: int, follow_symlinks: bool = True,
+              force_unix_mode: bool = False) -> None:
+        """``os.chmod``."""
+        self._modify(
+            "chmod", path,
+            lambda: super(Kernel, self).chmod(path, mode, follow_symlinks, force_unix_mode),
+            follow_symlinks,
+        )
+
+    def utime(self, path: Any, times: Any = None, *, ns: Any = None,
+              follow_symlinks: bool = True) -> None:
+        """``os.utime``."""
+        self._modify(
+            "utime", path,
+            lambda: super(Kernel, self).utime(path, times, ns=ns,
+                                              follow_symlinks=follow_symlinks),
+            follow_symlinks,
+        )
+
+    def rename(self, old_file_path: Any, new_file_path: Any,
+               force_replace: bool = False) -> None:
+        """``os.rename`` / ``os.replace``: EXDEV across mounts, then EROFS."""
+        def action() -> None:
+            super(Kernel, self).rename(old_file_path, new_file_path, force_replace)
+
+        with self.syscall("rename", old_file_path, f"-> {_path_str(new_file_path)}") as call:
+            if not call.outer:
+                return action()
+            old_parent, old_name, old_abs = self._parent(old_file_path)
+            new_parent, new_name, new_abs = self._parent(new_file_path)
+            if old_parent is None or new_parent is None:
+                return action()
+            call.dev = old_parent.st_dev
+            if old_parent.st_dev != new_parent.st_dev:
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV),
+                              _path_str(old_file_path), None, _path_str(new_file_path))
+            try:
+                self._check_writable(old_parent, old_file_path, call)
+            except OSError as exc:
+                exc.filename2 = _path_str(new_file_path)
+                raise
+            node = self._node(old_abs, follow_symlinks=False)
+            if node is None:
+                return action()
+            if old_abs == new_abs:
+                return None
+            target = self._node(new_abs, follow_symlinks=False)
+            if self._is_mount_root(node) or self._is_mount_root(target):
+                raise OSError(errno.EBUSY, os.strerror(errno.EBUSY),
+                              _path_str(old_file_path), None, _path_str(new_file_path))
+            if isinstance(node, LowerDir) or (
+                S_ISDIR(node.st_mode) and getattr(node, "rosim_merged", False)
+            ):
+                # overlayfs without redirect_dir cannot move a lower directory.
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV),
+                              _path_str(old_file_path), None, _path_str(new_file_path))
+            self.copy_up(node)
+            action()
+            self._on_delete(old_parent, old_name)
+            self._on_create(new_parent, new_name)
+            return None
+
+    def link(self, old_path: Any, new_path: Any, follow_symlinks: bool = True) -> FakeFile:
+        """``os.link``: EEXIST, then EROFS, then EXDEV across mounts."""
+        def action() -> FakeFile:
+            return super(Kernel, self).link(old_path, new_path, follow_symlinks)
+
+        with self.syscall("link", new_path, f"<- {_path_str(old_path)}") as call:
+            if not call.outer:
+                return action()
+            source = self._node(old_path, follow_symlinks)
+            parent, name, abspath = self._parent(new_path)
+            if source is None or parent is None:
+                return action()
+            call.dev = parent.st_dev
+            if self.exists(abspath, check_link=True):
+                return action()
+            self._check_writable(parent, new_path, call)
+            if source.st_dev != parent.st_dev:
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV),
+                              _path_str(old_path), None, _path_str(new_path))
+            self.copy_up(source)
+            result = action()
+            self._on_create(parent, name)
+            return result
+
+    # open -------------------------------------------------------------
+    def open_syscall(self, path: Any, can_write: bool, must_exist: bool,
+                     must_not_exist: bool, action: Callable[[], Any], detail: str) -> Any:
+        """``open``: EROFS for write access or creation on a read-only mount."""
+        with self.syscall("open", path, detail) as call:
+            if not call.outer:
+                return action()
+            parent, name, abspath = self._parent(path)
+            if parent is None:
+                return action()
+            call.dev = parent.st_dev
+            node = self._node(path)
+            if node is not None:
+                call.dev = node.st_dev
+                if must_not_exist or S_ISDIR(node.st_mode) or not can_write:
+                    return action()
+                self._check_writable(node, path, call)
+                self.copy_up(node)
+                return action()
+            if must_exist or self.exists(abspath, check_link=True):
+                return action()
+            self._check_writable(parent, path, call)
+            result = action()
+            self._on_create(parent, name)
+            return result
+
+    # mount-table construction helpers ----------------------------------
+    def attach(self, parent: FakeDirectory, node: FakeFile) -> None:
+        """Insert ``node`` into ``parent`` as a mount would (replacing a name)."""
+        entries = parent.entries  # loads a LowerDir first
+        name = to_string(node.name)
+        old = entries.get(name)
+        if old is not None and old is not node:
+            old.st_nlink -= 1
+            parent.st_nlink -= 1
+        entries[name] = node
+        node.parent_dir = weakref.ref(parent)
+        node.rosim_parent = weakref.ref(parent)
+        if node.st_ino is None:
+            self.last_ino += 1
+            node.st_ino = self.last_ino
+        if old is None or old is not node:
+            parent.st_nlink += 1
+            node.st_nlink += 1
+
+    def new_directory(self, name: str, mode: int, dev: int) -> FakeDirectory:
+        """A fresh directory node on device ``dev`` (a mount root)."""
+        node = FakeDirectory(name, mode & 0o7777, filesystem=self)
+        node.st_dev = dev
+        self.last_ino += 1
+        node.st_ino = self.last_ino
+        return node
+
+    def new_file(self, name: str, content: bytes, mode: int, dev: int) -> FakeFile:
+        """A fresh regular-file node on device ``dev`` (a bind-mounted file)."""
+        node = FakeFile(name, 0o100000 | mode, content, filesystem=self)
+        node.st_dev = dev
+        self.last_ino += 1
+        node.st_ino = self.last_ino
+        return node
+
+
+_KERNEL: Kernel | None = None
+
+
+def kernel() -> Kernel:
+    """Return the process-wide simulated kernel, creating it on first use."""
+    global _KERNEL
+    if _KERNEL is None:
+        _KERNEL = Kernel()
+    return _KERNEL

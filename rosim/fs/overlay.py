@@ -1,0 +1,220 @@
+"""The overlay root: image layers seen through lazily built pyfakefs nodes.
+
+A container's root file system is a tree of pyfakefs nodes in which the
+image's directories are :class:`LowerDir` objects that fill themselves from
+the shared :class:`~rosim.fs.layers.ImageTree` only when someone looks inside,
+and the image's files are :class:`LowerFile` objects that share the image's
+bytes. Nothing is copied when a container is created, so starting one costs
+the same for a 50-file image as for a 50,000-file one, as with overlayfs.
+
+The upper (writable) layer is implicit in the tree:
+
+* a :class:`LowerFile` that was opened for writing or had its metadata changed
+  is *copied up* (``copied_up``; its bytes now count as upper-layer usage),
+* a file or directory that is not a ``Lower*`` node was created in the
+  container,
+* a name deleted from a :class:`LowerDir` that exists in the image is a
+  *whiteout* (``LowerDir.whiteouts``),
+* a directory re-created where the image had one is *opaque*.
+
+:func:`overlay_changes` turns that into ``podman diff``'s A/C/D list.
+"""
+
+from __future__ import annotations
+
+import weakref
+from enum import StrEnum
+from stat import S_IFDIR, S_IFLNK, S_IFREG
+from typing import TYPE_CHECKING, NamedTuple
+
+from pyfakefs.fake_file import FakeDirectory, FakeFile
+
+from rosim.fs.layers import IMAGE_MTIME, EntryKind, ImageTree, LayerEntry
+
+if TYPE_CHECKING:
+    from pyfakefs.fake_filesystem import FakeFilesystem
+
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "LowerDir",
+    "LowerFile",
+    "is_opaque",
+    "lower_node",
+    "overlay_changes",
+]
+
+
+class ChangeKind(StrEnum):
+    """The change kinds of ``podman diff`` / ``docker diff``."""
+
+    ADDED = "A"
+    CHANGED = "C"
+    DELETED = "D"
+
+
+class Change(NamedTuple):
+    """One line of ``podman diff``: a kind and a path; compares equal to a tuple."""
+
+    kind: ChangeKind
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.path}"
+
+
+def _stamp(node: FakeFile, entry: LayerEntry) -> None:
+    node.st_uid = entry.uid
+    node.st_gid = entry.gid
+    node.st_mtime = node.st_atime = node.st_ctime = IMAGE_MTIME
+
+
+class LowerFile(FakeFile):
+    """A regular file or symlink of the image, shared until it is copied up."""
+
+    def __init__(self, name: str, entry: LayerEntry, filesystem: FakeFilesystem) -> None:
+        if entry.kind is EntryKind.SYMLINK:
+            super().__init__(name, S_IFLNK | 0o777, entry.target, filesystem=filesystem)
+        else:
+            super().__init__(name, S_IFREG | entry.mode, None, filesystem=filesystem)
+            # Share the image's bytes object: no copy until written.
+            self._byte_contents = entry.data
+            self.st_size = entry.size
+        _stamp(self, entry)
+        self.copied_up = False
+
+
+class LowerDir(FakeDirectory):
+    """A directory of the image whose entries are created on first access."""
+
+    def __init__(
+        self, name: str, entry: LayerEntry, tree: ImageTree, image_path: str,
+        filesystem: FakeFilesystem,
+    ) -> None:
+        super().__init__(name, entry.mode, filesystem=filesystem)
+        _stamp(self, entry)
+        self.tree = tree
+        self.image_path = image_path
+        self.loaded = False
+        self.whiteouts: set[str] = set()
+        self.meta_changed = False
+
+    def _load(self) -> None:
+        self.loaded = True
+        fs = self.filesystem
+        entries = self._entries
+        prefix = self.image_path if self.image_path.endswith("/") else self.image_path + "/"
+        for name in self.tree.children(self.image_path):
+            if name in entries or name in self.whiteouts:
+                continue
+            node = lower_node(name, self.tree, prefix + name, fs)
+            entries[name] = node
+            node.parent_dir = weakref.ref(self)
+            fs.last_ino += 1
+            node.st_ino = fs.last_ino
+            node.st_dev = self.st_dev
+            self.st_nlink += 1
+            node.st_nlink += 1
+
+    @property
+    def entries(self) -> dict[str, FakeFile]:
+        """The directory's entries, read from the image on first access."""
+        if not self.loaded:
+            self._load()
+        return self._entries
+
+    @property
+    def ordered_dirs(self) -> list[str]:
+        """Entry names in creation order (image entries first, sorted)."""
+        return list(self.entries)
+
+    @property
+    def size(self) -> int:
+        """Upper-layer bytes below this directory (image bytes cost nothing)."""
+        if not self.loaded:
+            return 0
+        return sum(
+            0 if isinstance(e, LowerFile) and not e.copied_up else e.size
+            for e in self._entries.values()
+        )
+
+    @size.setter
+    def size(self, st_size: int) -> None:
+        FakeDirectory.size.fset(self, st_size)  # type: ignore[attr-defined]
+
+    def remove_entry(self, pathname_name: str, recursive: bool = True) -> None:
+        """Remove a child; a never-copied image file frees no upper-layer space."""
+        entry = self.entries.get(pathname_name)
+        if isinstance(entry, LowerFile) and not entry.copied_up:
+            self.st_nlink -= 1
+            entry.st_nlink -= 1
+            del self._entries[pathname_name]
+            return
+        super().remove_entry(pathname_name, recursive)
+
+
+def lower_node(name: str, tree: ImageTree, path: str, fs: FakeFilesystem) -> FakeFile:
+    """Create the node that shows image ``path`` (not yet attached to a parent)."""
+    entry = tree.entry(path)
+    assert entry is not None, path
+    if entry.kind is EntryKind.DIR:
+        return LowerDir(name, entry, tree, path, fs)
+    return LowerFile(name, entry, fs)
+
+
+def is_opaque(node: FakeFile) -> bool:
+    """True for a directory created where a deleted image directory was."""
+    return bool(getattr(node, "rosim_opaque", False))
+
+
+def overlay_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
+    """Return the upper layer as ``podman diff`` lists it, sorted by path.
+
+    Rules (containers/storage ``archive.Changes`` for overlay): a whiteout is
+    ``D``; a directory re-created over a deleted image directory (opaque) is
+    ``D``; any other upper entry is ``C`` if the image has that path and ``A``
+    if not; an image directory on the way to a change is ``C``. Mounts
+    (tmpfs, volumes, bind files) are not part of the upper layer.
+    """
+    tree = root.tree
+    changes: list[Change] = []
+
+    def upper(node: FakeFile, path: str) -> None:
+        if is_opaque(node):
+            changes.append(Change(ChangeKind.DELETED, path))
+        elif not getattr(node, "rosim_runtime", False):
+            kind = ChangeKind.CHANGED if tree.entry(path) is not None else ChangeKind.ADDED
+            changes.append(Change(kind, path))
+        if node.st_mode & S_IFDIR == S_IFDIR and not isinstance(node, LowerDir):
+            for name, child in node._entries.items():
+                if child.st_dev == overlay_dev:
+                    upper(child, path.rstrip("/") + "/" + name)
+
+    def lower(directory: LowerDir, path: str) -> bool:
+        changed = directory.meta_changed
+        if not directory.loaded:
+            return changed
+        prefix = path.rstrip("/") + "/"
+        for name in directory.whiteouts:
+            changes.append(Change(ChangeKind.DELETED, prefix + name))
+            changed = True
+        for name, child in directory._entries.items():
+            if child.st_dev != overlay_dev:
+                continue
+            child_path = prefix + name
+            if isinstance(child, LowerDir):
+                mark = len(changes)
+                if lower(child, child_path):
+                    changes.insert(mark, Change(ChangeKind.CHANGED, child_path))
+                    changed = True
+            elif isinstance(child, LowerFile):
+                if child.copied_up:
+                    changes.append(Change(ChangeKind.CHANGED, child_path))
+                    changed = True
+            else:
+                upper(child, child_path)
+                changed = True
+        return changed
+
+    lower(root, "/")
+    return sorted(changes, key=lambda c: c.path)

@@ -1,0 +1,255 @@
+"""The system-call layer that code inside a container talks to.
+
+pyfakefs replaces ``os``, ``io``/``open``, ``pathlib`` and ``shutil`` while a
+container runs code. This module adjusts that layer to Linux:
+
+* :class:`ContainerOsModule` — pyfakefs' fake ``os`` with the calls pyfakefs
+  implements outside its file system object (``chown``, xattrs,
+  ``truncate``, ``mknod``) routed through the kernel's checks, plus
+  ``statvfs`` and an ``access`` that knows read-only and ``noexec`` mounts.
+  Functions that would act on the *real* host (``os.system``, ``os.fork``,
+  fd calls pyfakefs does not fake such as ``os.pwrite``) raise
+  :class:`HostAccessError` instead of leaking out of the simulation.
+* every ``open`` (builtin, ``io``, ``os.open``, ``pathlib``) goes through
+  :meth:`rosim.fs.kernel.Kernel.open_syscall`, so opening for writing on a
+  read-only mount is ``EROFS`` at open time, as on Linux.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from stat import S_ISREG
+from typing import Any
+
+from pyfakefs import fake_open
+from pyfakefs.fake_os import FakeOsModule
+
+from rosim._errors import RosimError
+from rosim.fs.kernel import Kernel, _path_str
+
+__all__ = ["ContainerOsModule", "HostAccessError", "install_open_hook"]
+
+_BLOCK_SIZE = 4096
+
+# Real os functions that pyfakefs does not fake and that would act on the
+# host: processes, and calls on file descriptors or paths.
+_HOST_ONLY = frozenset(
+    """system popen fork forkpty execl execle execlp execlpe execv execve execvp
+    execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe
+    posix_spawn posix_spawnp kill killpg chroot fchdir fchown lchown mkfifo
+    fstatvfs posix_fallocate posix_fadvise sendfile copy_file_range splice pwrite
+    pwritev writev pread preadv readv lockf memfd_create eventfd openpty pipe pipe2
+    truncate_real sync syncfs unshare setns login_tty""".split()
+)
+
+
+class HostAccessError(RosimError, PermissionError):
+    """Simulated code called something that would touch the real host.
+
+    Raised for ``os.system``, ``os.fork``, ``os.pwrite`` and other calls that
+    the simulation does not model: they would run a real process or act on a
+    real file descriptor. Use the container's shell (``Container.sh``) for
+    commands.
+    """
+
+
+def _refuse(name: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise HostAccessError(
+            f"os.{name}() is not simulated: inside a rosim container it would reach the "
+            "real host, so it is refused."
+        )
+
+    refused.__name__ = name
+    return refused
+
+
+class ContainerOsModule(FakeOsModule):
+    """pyfakefs' fake ``os`` module with Linux mount semantics (see module doc)."""
+
+    filesystem: Kernel
+
+    @staticmethod
+    def dir() -> list[str]:
+        """Names patched when imported directly (``from os import statvfs``)."""
+        return [*FakeOsModule.dir(), "statvfs", "truncate", "ftruncate", "fchmod",
+                "lchmod", "mknod"]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _HOST_ONLY:
+            return _refuse(name)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    # ``os.open`` -------------------------------------------------------
+    def open(self, path: Any, flags: int, mode: int | None = None, *,
+             dir_fd: int | None = None) -> int:
+        """``os.open`` with the kernel's EROFS rules; never chmods an existing file."""
+        path = self._path_with_dir_fd(path, self.open, dir_fd)
+        accmode = flags & os.O_ACCMODE
+        can_write = accmode in (os.O_WRONLY, os.O_RDWR) or bool(flags & os.O_TRUNC)
+        create = bool(flags & os.O_CREAT)
+        fs = self.filesystem
+
+        def action() -> int:
+            existing = fs._node(path)
+            keep = mode
+            if existing is not None:
+                # pyfakefs chmods after opening; keep an existing file's mode.
+                keep = existing.st_mode & 0o7777
+            return FakeOsModule.open(self, path, flags, keep)
+
+        return fs.open_syscall(path, can_write, not create, bool(flags & os.O_EXCL) and create,
+                               action, _flags_detail(flags))
+
+    # calls pyfakefs implements outside the file system object -----------
+    def chown(self, path: Any, uid: int, gid: int, *, dir_fd: int | None = None,
+              follow_symlinks: bool = True) -> None:
+        """``os.chown``: EROFS on a read-only mount, copy-up on the overlay."""
+        path = self._path_with_dir_fd(path, self.chown, dir_fd)
+        self.filesystem._modify(
+            "chown", path,
+            lambda: FakeOsModule.chown(self, path, uid, gid, follow_symlinks=follow_symlinks),
+            follow_symlinks,
+        )
+
+    def setxattr(self, path: Any, attribute: Any, value: bytes, flags: int = 0, *,
+                 follow_symlinks: bool = True) -> None:
+        """``os.setxattr``."""
+        self.filesystem._modify(
+            "setxattr", path,
+            lambda: FakeOsModule.setxattr(self, path, attribute, value, flags,
+                                          follow_symlinks=follow_symlinks),
+            follow_symlinks,
+        )
+
+    def removexattr(self, path: Any, attribute: Any, *, follow_symlinks: bool = True) -> None:
+        """``os.removexattr``: EROFS first, then ENODATA for a missing attribute."""
+        def action() -> None:
+            node = self.filesystem.resolve(path, follow_symlinks, allow_fd=True)
+            name = attribute.decode() if isinstance(attribute, bytes) else attribute
+            if name not in node.xattr:
+                raise OSError(errno.ENODATA, os.strerror(errno.ENODATA), _path_str(path))
+            FakeOsModule.removexattr(self, path, attribute, follow_symlinks=follow_symlinks)
+
+        self.filesystem._modify("removexattr", path, action, follow_symlinks)
+
+    def truncate(self, path: Any, length: int) -> None:
+        """``os.truncate``: EISDIR for a directory, then EROFS."""
+        self.filesystem._modify("truncate", path,
+                                lambda: FakeOsModule.truncate(self, path, length))
+
+    def ftruncate(self, fd: int, length: int) -> None:
+        """``os.ftruncate`` on a descriptor opened for writing."""
+        wrapper = self.filesystem.get_open_file(fd)
+        if not getattr(wrapper, "allow_update", False):
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        with self.filesystem.syscall("ftruncate", fd):
+            FakeOsModule.ftruncate(self, fd, length)
+
+    def fchmod(self, fd: int, mode: int) -> None:
+        """``os.fchmod``: EROFS on a read-only mount even through a descriptor."""
+        self.filesystem._modify("fchmod", fd, lambda: FakeOsModule.fchmod(self, fd, mode))
+
+    def mknod(self, path: Any, mode: int | None = None, device: int = 0, *,
+              dir_fd: int | None = None) -> None:
+        """``os.mknod`` (regular files): ENOENT, EEXIST, then EROFS."""
+        path = self._path_with_dir_fd(path, self.mknod, dir_fd)
+        self.filesystem._create(
+            "mknod", path, lambda: FakeOsModule.mknod(self, path, mode, device)
+        )
+
+    # queries --------------------------------------------------------------
+    def access(self, path: Any, mode: int, *, dir_fd: int | None = None,
+               effective_ids: bool | None = None, follow_symlinks: bool | None = None) -> bool:
+        """``os.access``: ``W_OK`` is false on a read-only mount, ``X_OK`` on noexec."""
+        result = FakeOsModule.access(self, path, mode, dir_fd=dir_fd,
+                                     effective_ids=effective_ids,
+                                     follow_symlinks=follow_symlinks)
+        if not result or dir_fd is not None:
+            return result
+        node = self.filesystem._node(path)
+        mount = self.filesystem.mount_of(node) if node is not None else None
+        if mount is None:
+            return result
+        if mode & os.W_OK and mount.read_only:
+            return False
+        if mode & os.X_OK and mount.options.noexec and S_ISREG(node.st_mode):
+            return False
+        return result
+
+    def statvfs(self, path: Any) -> os.statvfs_result:
+        """``os.statvfs``: sizes of the mount's device and its flags in ``f_flag``."""
+        node = self.filesystem.resolve(path, allow_fd=True)
+        mount = self.filesystem.mount_of(node)
+        device = self.filesystem.devices.get(node.st_dev)
+        total = device.total if device and device.total is not None else (
+            device.reported_total if device else 0)
+        used = device.used if device else 0
+        blocks = total // _BLOCK_SIZE
+        free = max(blocks - -(-used // _BLOCK_SIZE), 0)
+        flag = os.ST_RELATIME
+        if mount is not None:
+            opts = mount.options
+            flag |= (
+                (os.ST_RDONLY if opts.read_only else 0)
+                | (os.ST_NOSUID if opts.nosuid else 0)
+                | (os.ST_NODEV if opts.nodev else 0)
+                | (os.ST_NOEXEC if opts.noexec else 0)
+            )
+        files = 1_000_000
+        return os.statvfs_result(
+            (_BLOCK_SIZE, _BLOCK_SIZE, blocks, free, free, files, files, files, flag, 255)
+        )
+
+
+def _flags_detail(flags: int) -> str:
+    acc = {os.O_RDONLY: "O_RDONLY", os.O_WRONLY: "O_WRONLY", os.O_RDWR: "O_RDWR"}
+    names = [acc.get(flags & os.O_ACCMODE, "O_RDONLY")]
+    for flag in ("O_CREAT", "O_EXCL", "O_TRUNC", "O_APPEND"):
+        if flags & getattr(os, flag):
+            names.append(flag)
+    return "|".join(names)
+
+
+_MODE_FLAGS = {
+    "r": "O_RDONLY", "r+": "O_RDWR", "w": "O_WRONLY|O_CREAT|O_TRUNC",
+    "w+": "O_RDWR|O_CREAT|O_TRUNC", "a": "O_WRONLY|O_CREAT|O_APPEND",
+    "a+": "O_RDWR|O_CREAT|O_APPEND", "x": "O_WRONLY|O_CREAT|O_EXCL",
+    "x+": "O_RDWR|O_CREAT|O_EXCL",
+}
+
+
+_installed = False
+
+
+def install_open_hook() -> None:
+    """Route pyfakefs' ``FakeFileOpen`` through the kernel's open checks (once)."""
+    global _installed
+    if _installed:
+        return
+    original = fake_open.FakeFileOpen.call
+
+    def call(self: Any, file_: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        fs = self.filesystem
+        if not isinstance(fs, Kernel) or isinstance(file_, int):
+            return original(self, file_, mode, *args, **kwargs)
+        open_modes = kwargs.get("open_modes")
+        if open_modes is None:
+            key = mode.replace("b", "").replace("t", "")
+            spec = fake_open._OPEN_MODE_MAP.get(key)
+            if spec is None:
+                return original(self, file_, mode, *args, **kwargs)
+            open_modes = fake_open._OpenModes(*spec)
+            detail = _MODE_FLAGS.get(key, key)
+        else:
+            detail = ""
+        return fs.open_syscall(
+            file_, open_modes.can_write, open_modes.must_exist,
+            open_modes.must_not_exist,
+            lambda: original(self, file_, mode, *args, **kwargs), detail,
+        )
+
+    fake_open.FakeFileOpen.call = call  # type: ignore[method-assign]
+    _installed = True

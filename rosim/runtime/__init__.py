@@ -1,0 +1,1 @@
+"""Runtimes, containers and running code inside them."""

@@ -1,0 +1,309 @@
+"""Containers: an image, an overlay root, mounts, a lifecycle, code inside.
+
+A :class:`Container` is made by :meth:`rosim.Runtime.create`. Its lifecycle
+follows ``podman``: *created* → ``start()`` → *running* → ``stop()`` →
+*stopped* → ``start()`` again or ``remove()`` → *removed*. ``restart()`` is
+stop + start of the *same* container: the upper layer stays, every tmpfs
+starts empty.
+
+While running, ``run(func, *args)`` calls ``func`` with Python's file system
+modules pointed at the container; any exception it raises reaches the
+caller unchanged, and the patching is undone either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections.abc import Callable
+from enum import StrEnum
+from stat import S_ISDIR, S_ISLNK, S_ISREG
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pyfakefs.fake_file import FakeDirectory, FakeFile
+
+from rosim._errors import ContainerStateError, MountConflictError
+from rosim.fs.events import EventLog
+from rosim.fs.layers import EntryKind, Image
+from rosim.fs.mounts import FsType
+from rosim.fs.namespace import Device, MountEntry, Namespace
+from rosim.fs.overlay import Change, LowerDir, LowerFile, lower_node, overlay_changes
+from rosim.runtime.patching import inside
+from rosim.runtime.profiles import PlannedMount, Profile
+
+if TYPE_CHECKING:
+    from rosim.runtime.runtime import Runtime
+
+__all__ = ["Container", "ContainerState"]
+
+T = TypeVar("T")
+
+
+class ContainerState(StrEnum):
+    """Lifecycle states, named as ``podman ps`` shows them."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    REMOVED = "removed"
+
+
+class Container:
+    """A simulated container. Create one with :meth:`rosim.Runtime.create`.
+
+    Attributes: ``name``, ``id``, ``image``, ``runtime``, ``read_only`` (is the
+    root file system read-only), ``privileged``, ``state``.
+    """
+
+    def __init__(self, runtime: Runtime, image: Image, name: str, plan: list[PlannedMount],
+                 read_only: bool, privileged: bool) -> None:
+        from rosim.fs.kernel import kernel
+
+        self.runtime = runtime
+        self.image = image
+        self.name = name
+        self.read_only = read_only
+        self.privileged = privileged
+        self.id = hashlib.sha256(
+            f"{runtime.profile}/{runtime.serial}/{name}/{image.digest}".encode()
+        ).hexdigest()
+        self._plan = plan
+        self._kernel = kernel()
+        self._upper: Device = self._kernel.new_device(FsType.OVERLAY)
+        self._root: LowerDir | None = None
+        self._ns: Namespace | None = None
+        self._events = EventLog()
+        self.state = ContainerState.CREATED
+        self.starts = 0
+
+    def __repr__(self) -> str:
+        mode = "ro" if self.read_only else "rw"
+        return (f"<Container {self.name!r} image={self.image.name!r} "
+                f"runtime={self.runtime.profile} root={mode} {self.state}>")
+
+    # ------------------------------------------------------------ lifecycle
+    def _require(self, action: str, *states: ContainerState) -> None:
+        if self.state not in states:
+            wanted = " or ".join(str(s) for s in states)
+            raise ContainerStateError(
+                f"{action}() needs a {wanted} container; {self.name!r} is {self.state}."
+            )
+
+    def start(self) -> None:
+        """Start the container: mount its root, tmpfs mounts and volumes."""
+        self._require("start", ContainerState.CREATED, ContainerState.STOPPED)
+        if self._root is None:
+            tree = self.image.tree
+            root = LowerDir("/", tree.entry("/"), tree, "/", self._kernel)  # type: ignore[arg-type]
+            root.st_dev = self._upper.dev
+            self._kernel.last_ino += 1
+            root.st_ino = self._kernel.last_ino
+            self._root = root
+        self._ns = Namespace(root=self._root, events=self._events)
+        self._mount_all(self._ns)
+        self.state = ContainerState.RUNNING
+        self.starts += 1
+
+    def stop(self) -> None:
+        """Stop the container; its upper layer stays, its tmpfs contents go."""
+        self._require("stop", ContainerState.RUNNING)
+        assert self._ns is not None
+        for entry in self._ns.mounts:
+            transient = entry.fstype in (FsType.TMPFS, FsType.PROC, FsType.SYSFS) or (
+                entry.fstype is FsType.BIND and entry.origin == "runtime")
+            if transient:
+                device = self._kernel.devices.pop(entry.dev, None)
+                if device is not None:
+                    device.used = 0
+        self.state = ContainerState.STOPPED
+
+    def restart(self) -> None:
+        """``podman restart``: stop and start the same container."""
+        self._require("restart", ContainerState.RUNNING)
+        self.stop()
+        self.start()
+
+    def remove(self, force: bool = False) -> None:
+        """Remove the container and its upper layer (``force`` stops it first)."""
+        if self.state is ContainerState.RUNNING and force:
+            self.stop()
+        self._require("remove", ContainerState.CREATED, ContainerState.STOPPED)
+        self._kernel.devices.pop(self._upper.dev, None)
+        self._root = None
+        self._ns = None
+        self.state = ContainerState.REMOVED
+        self.runtime._forget(self)
+
+    # ------------------------------------------------------------ running code
+    def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Call ``func(*args, **kwargs)`` as a process inside this container.
+
+        Its ``open``, ``os``, ``pathlib``, ``shutil``, ``tempfile`` and
+        ``logging`` calls act on the container's files; its result is
+        returned and its exceptions propagate unchanged.
+        """
+        self._require("run", ContainerState.RUNNING)
+        assert self._ns is not None
+        with inside(self._ns):
+            return func(*args, **kwargs)
+
+    # ------------------------------------------------------------ inspection
+    @property
+    def events(self) -> EventLog:
+        """Every file system call made through :meth:`run`, in order."""
+        return self._events
+
+    @property
+    def mounts(self) -> list[MountEntry]:
+        """The mount table of the running container (planned ones before start)."""
+        if self._ns is not None and self.state is ContainerState.RUNNING:
+            return list(self._ns.mounts)
+        return []
+
+    @property
+    def proc_mounts(self) -> str:
+        """The text of ``/proc/mounts`` inside the running container."""
+        self._require("proc_mounts", ContainerState.RUNNING)
+        assert self._ns is not None
+        return self._ns.proc_mounts()
+
+    def diff(self) -> list[Change]:
+        """The upper layer as ``podman diff`` lists it: ``[('C', '/etc'), ...]``."""
+        if self._root is None:
+            return []
+        return overlay_changes(self._root, self._upper.dev)
+
+    @property
+    def upper_size(self) -> int:
+        """Bytes held by the container's writable (upper) layer."""
+        return self._upper.used
+
+    # ------------------------------------------------------------ mounting
+    def _overlay_source(self) -> tuple[str, str]:
+        base = ("/var/lib/docker/overlay2" if self.runtime.profile is Profile.DOCKER
+                else "/var/lib/containers/storage/overlay")
+        lowers = ":".join(f"{base}/l/{layer.digest[:26].upper()}"
+                          for layer in reversed(self.image.layers))
+        upper = f"{base}/{self.id[:64]}"
+        return "overlay", f"lowerdir={lowers},upperdir={upper}/diff,workdir={upper}/work"
+
+    def _mount_all(self, ns: Namespace) -> None:
+        from rosim.fs.mounts import MountOptions
+
+        k = self._kernel
+        source, extra = self._overlay_source()
+        ns.mounts.append(MountEntry("/", FsType.OVERLAY, source,
+                                    MountOptions(read_only=self.read_only), "image",
+                                    self._upper.dev, extra))
+        for plan in self._plan:
+            node, dev = self._realize(plan)
+            parent = self._mount_point(ns, plan)
+            k.attach(parent, node)
+            ns.mount_roots[dev] = node
+            ns.mounts.append(MountEntry(plan.destination, plan.fstype, plan.source,
+                                        plan.options, plan.origin, dev))
+        proc = next((n for d, n in ns.mount_roots.items()
+                     if k.devices[d].fstype is FsType.PROC), None)
+        if proc is not None:
+            text = ns.proc_mounts().encode()
+            for name in ("mounts",):
+                self._put_file(proc, name, text, 0o444)
+            self_dir = k.new_directory("self", 0o555, proc.st_dev)
+            k.attach(proc, self_dir)
+            self._put_file(self_dir, "mounts", text, 0o444)
+
+    def _put_file(self, parent: FakeDirectory, name: str, content: bytes, mode: int) -> None:
+        node = self._kernel.new_file(name, content, mode, parent.st_dev)
+        self._kernel.attach(parent, node)
+
+    def _realize(self, plan: PlannedMount) -> tuple[FakeFile, int]:
+        k = self._kernel
+        name = posixpath.basename(plan.destination)
+        if plan.kind == "volume" or plan.kind == "host":
+            node = self.runtime._storage(plan.kind, plan.key)
+            node.name = name
+            return node, node.st_dev
+        if plan.kind == "file":
+            device = k.new_device(FsType.BIND)
+            return k.new_file(name, plan.content, 0o644, device.dev), device.dev
+        fstype = {"tmpfs": FsType.TMPFS, "proc": FsType.PROC, "sysfs": FsType.SYSFS}[plan.kind]
+        size = plan.options.size
+        if fstype is FsType.TMPFS and size is None:
+            size = self.runtime.memory // 2
+        device = k.new_device(fstype, size if fstype is FsType.TMPFS else None)
+        mode = plan.options.mode if plan.options.mode is not None else (
+            0o1777 if fstype is FsType.TMPFS else 0o555)
+        root = k.new_directory(name, mode, device.dev)
+        if plan.options.tmpcopyup:
+            self._copy_up_into(plan.destination, root)
+        return root, device.dev
+
+    def _copy_up_into(self, destination: str, root: FakeDirectory) -> None:
+        """runc's ``tmpcopyup``: copy the image's files at the path into the tmpfs."""
+        tree = self.image.tree
+        entry = tree.entry(destination)
+        if entry is None or entry.kind is not EntryKind.DIR:
+            return
+        k = self._kernel
+
+        def copy(path: str, into: FakeDirectory) -> None:
+            for name in tree.children(path):
+                child_path = posixpath.join(path, name)
+                node = lower_node(name, tree, child_path, k)
+                if isinstance(node, LowerDir):
+                    fresh: FakeFile = k.new_directory(name, node.st_mode, into.st_dev)
+                    k.attach(into, fresh)
+                    copy(child_path, fresh)  # type: ignore[arg-type]
+                    continue
+                if isinstance(node, LowerFile) and S_ISLNK(node.st_mode):
+                    fresh = FakeFile(name, node.st_mode, node.contents, filesystem=k)
+                else:
+                    fresh = k.new_file(name, node.byte_contents or b"",
+                                       node.st_mode & 0o7777, into.st_dev)
+                fresh.st_dev = into.st_dev
+                k.attach(into, fresh)
+                k.change_disk_usage(fresh.st_size if S_ISREG(fresh.st_mode) else 0,
+                                    name, into.st_dev)
+
+        copy(destination, root)
+
+    def _mount_point(self, ns: Namespace, plan: PlannedMount) -> FakeDirectory:
+        """Find or create the directory that will hold ``plan``'s mount point."""
+        k = self._kernel
+        parts = [p for p in plan.destination.split("/") if p]
+        node: FakeFile = ns.root
+        path = "/"
+        hops = 0
+        i = 0
+        while i < len(parts) - 1:
+            name = parts[i]
+            child = node.entries.get(name)  # type: ignore[attr-defined]
+            if child is None:
+                child = k.new_directory(name, 0o755, node.st_dev)
+                child.rosim_runtime = True
+                k.attach(node, child)  # type: ignore[arg-type]
+            elif S_ISLNK(child.st_mode):
+                hops += 1
+                if hops > 40:
+                    raise MountConflictError(
+                        f"destination(={plan.destination!r}) loops through symlinks."
+                    )
+                target = posixpath.normpath(posixpath.join(path, child.contents))
+                parts = [p for p in target.split("/") if p] + parts[i + 1:]
+                node, path, i = ns.root, "/", 0
+                continue
+            elif not S_ISDIR(child.st_mode):
+                raise MountConflictError(
+                    f"destination(={plan.destination!r}) lies below "
+                    f"{posixpath.join(path, name)!r}, which is a file, not a directory."
+                )
+            node = child
+            path = posixpath.join(path, name)
+            i += 1
+        existing = node.entries.get(parts[-1])  # type: ignore[attr-defined]
+        if existing is not None and plan.kind != "file" and not S_ISDIR(existing.st_mode):
+            raise MountConflictError(
+                f"destination(={plan.destination!r}) is a file in the container; "
+                f"a {plan.kind} mount needs a directory there."
+            )
+        return node  # type: ignore[return-value]

@@ -1,0 +1,189 @@
+"""Runtimes: CRI-O, Podman and Docker as a learner configures them.
+
+>>> import rosim
+>>> rt = rosim.Runtime("cri-o", read_only=True)
+>>> ctr = rt.create(rosim.Image.from_dict("demo", {"/etc/motd": "hi\\n"}), name="web")
+>>> ctr.start()
+>>> [(m.destination, m.read_only) for m in ctr.mounts if m.fstype == "tmpfs"]
+[('/dev', False), ('/dev/shm', False), ('/run', False), ('/tmp', False), ('/var/tmp', False)]
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+from pyfakefs.fake_file import FakeDirectory
+
+from rosim._errors import ConfigError, MountConflictError, UnknownProfileError
+from rosim.fs.layers import EntryKind, Image
+from rosim.fs.mounts import Bind, FsType, Tmpfs, Volume
+from rosim.fs.sizes import parse_size
+from rosim.runtime.container import Container, ContainerState
+from rosim.runtime.profiles import PlannedMount, Profile, default_mounts, user_tmpfs_options
+
+__all__ = ["Runtime"]
+
+_serials = itertools.count(1)
+
+
+class Runtime:
+    """A container runtime on one simulated host.
+
+    ``profile`` is ``'cri-o'``, ``'podman'`` or ``'docker'``. ``read_only``
+    is CRI-O's global ``--read-only`` flag, or for Podman and Docker the
+    default of ``--read-only`` for the containers it creates.
+    ``read_only_tmpfs`` is Podman's ``--read-only-tmpfs`` (default true).
+    ``memory`` sizes the host's RAM: a tmpfs without ``size=`` may use half.
+
+    The runtime owns the host's named volumes and host paths: every container
+    it creates that mounts ``Volume('data')`` sees the same files.
+    """
+
+    def __init__(self, profile: str, read_only: bool = False, *,
+                 read_only_tmpfs: bool = True, memory: int | str = "16Gi") -> None:
+        try:
+            self.profile = Profile(profile)
+        except ValueError:
+            known = ", ".join(repr(p.value) for p in sorted(Profile, key=lambda p: p.value))
+            raise UnknownProfileError(f"profile(={profile!r}) must be one of {known}.") from None
+        for field, value in (("read_only", read_only), ("read_only_tmpfs", read_only_tmpfs)):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{field}(={value!r}) must be a bool.")
+        self.read_only = read_only
+        self.read_only_tmpfs = read_only_tmpfs
+        self.memory = parse_size(memory, field="memory")
+        self.serial = next(_serials)
+        self.containers: dict[str, Container] = {}
+        self._volumes: dict[str, FakeDirectory] = {}
+        self._host_paths: dict[str, FakeDirectory] = {}
+        self._names = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return (f"Runtime({str(self.profile)!r}, read_only={self.read_only}, "
+                f"containers={len(self.containers)})")
+
+    def create(self, image: Image, name: str | None = None,
+               mounts: Iterable[Tmpfs | Bind] = (), *, read_only: bool | None = None,
+               privileged: bool = False) -> Container:
+        """Create (not start) a container from ``image`` with extra ``mounts``.
+
+        ``read_only`` is the container's own setting (Kubernetes
+        ``readOnlyRootFilesystem``): for CRI-O it can make the root read-only
+        but cannot undo the global flag; for Podman and Docker it overrides
+        the runtime's default. Raises :class:`~rosim.ConfigError` subclasses
+        for bad names, mounts and options.
+        """
+        if not isinstance(image, Image):
+            raise ConfigError(f"image(={image!r}) must be a rosim.Image.")
+        if name is None:
+            name = f"{image.name.split(':')[0].split('/')[-1]}-{next(self._names)}"
+        if not isinstance(name, str) or not name or "/" in name or "\0" in name:
+            raise ConfigError(f"name(={name!r}) must be a non-empty str without '/'.")
+        if name in self.containers:
+            raise ConfigError(f"name(={name!r}) is already used by a container of this runtime.")
+        if read_only is not None and not isinstance(read_only, bool):
+            raise ConfigError(f"read_only(={read_only!r}) must be a bool or None.")
+        if not isinstance(privileged, bool):
+            raise ConfigError(f"privileged(={privileged!r}) must be a bool.")
+        if self.profile is Profile.CRIO:
+            root_ro = self.read_only or bool(read_only)
+        else:
+            root_ro = self.read_only if read_only is None else read_only
+        user = self._user_mounts(image, list(mounts))
+        plan = default_mounts(
+            self.profile, root_read_only=root_ro, global_read_only=self.read_only,
+            read_only_tmpfs=self.read_only_tmpfs, privileged=privileged,
+            taken={m.destination for m in user}, hostname=name,
+        )
+        # The runtime's mounts first, the user's (parents before children)
+        # next, the runtime's bind-mounted files last, as /proc/mounts shows.
+        user.sort(key=lambda m: m.destination.count("/"))
+        plan = ([m for m in plan if m.kind != "file"] + user
+                + [m for m in plan if m.kind == "file"])
+        ctr = Container(self, image, name, plan, root_ro, privileged)
+        self.containers[name] = ctr
+        return ctr
+
+    def _user_mounts(self, image: Image, mounts: list[Tmpfs | Bind]) -> list[PlannedMount]:
+        planned: list[PlannedMount] = []
+        seen: set[str] = set()
+        for i, mount in enumerate(mounts):
+            if not isinstance(mount, Tmpfs | Bind):
+                raise ConfigError(f"mounts[{i}](={mount!r}) must be a rosim.Tmpfs or rosim.Bind.")
+            dest = mount.destination
+            if dest == "/":
+                raise MountConflictError(f"mounts[{i}].destination(={dest!r}) cannot be '/'.")
+            if dest in seen:
+                raise MountConflictError(
+                    f"mounts[{i}].destination(={dest!r}) is already the destination of "
+                    "another mount."
+                )
+            if dest == "/proc" or dest.startswith(("/proc/", "/sys/")) or dest == "/sys":
+                raise MountConflictError(
+                    f"mounts[{i}].destination(={dest!r}) is inside /proc or /sys."
+                )
+            seen.add(dest)
+            self._check_target(image, i, dest)
+            if isinstance(mount, Tmpfs):
+                opts = user_tmpfs_options(self.profile, mount.parsed, mount.options)
+                planned.append(PlannedMount(dest, FsType.TMPFS, "tmpfs", opts, "user", "tmpfs"))
+            elif isinstance(mount.source, Volume):
+                planned.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", mount.parsed, "user",
+                                            "volume", key=mount.source.name))
+            else:
+                planned.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", mount.parsed, "user",
+                                            "host", key=mount.source))
+        return planned
+
+    @staticmethod
+    def _check_target(image: Image, i: int, dest: str) -> None:
+        tree = image.tree
+        path = ""
+        for part in dest.strip("/").split("/"):
+            path += "/" + part
+            entry = tree.entry(path)
+            if entry is None or entry.kind is EntryKind.SYMLINK:
+                return
+            if entry.kind is not EntryKind.DIR:
+                where = "is" if path == dest else f"lies below {path!r}, which is"
+                raise MountConflictError(
+                    f"mounts[{i}].destination(={dest!r}) {where} a file in image "
+                    f"{image.name!r}; a directory mount cannot go over a file."
+                )
+
+    # ------------------------------------------------------------ storage
+    def _storage(self, kind: str, key: str) -> FakeDirectory:
+        from rosim.fs.kernel import kernel
+
+        store = self._volumes if kind == "volume" else self._host_paths
+        node = store.get(key)
+        if node is None:
+            k = kernel()
+            device = k.new_device(FsType.BIND)
+            node = k.new_directory(key.strip("/").replace("/", "_") or "host", 0o755,
+                                   device.dev)
+            store[key] = node
+        return node
+
+    def volume_files(self, name: str) -> list[str]:
+        """Paths of the files in volume ``name`` (relative to it), sorted."""
+        node = self._volumes.get(name)
+        if node is None:
+            raise ConfigError(f"volume name(={name!r}) has never been mounted on this runtime.")
+        out: list[str] = []
+
+        def walk(directory: FakeDirectory, prefix: str) -> None:
+            for child_name, child in directory.entries.items():
+                path = f"{prefix}/{child_name}"
+                if isinstance(child, FakeDirectory):
+                    walk(child, path)
+                else:
+                    out.append(path.lstrip("/"))
+
+        walk(node, "")
+        return sorted(out)
+
+    def _forget(self, ctr: Container) -> None:
+        if self.containers.get(ctr.name) is ctr and ctr.state is ContainerState.REMOVED:
+            del self.containers[ctr.name]
