@@ -146,14 +146,23 @@ class Kernel(FakeFilesystem):
 
     # ----------------------------------------------------------- syscalls
     @contextmanager
-    def syscall(self, op: str, path: Any, detail: str = "") -> Iterator[_Call]:
-        """Run one system call: check and log only the outermost level."""
+    def syscall(self, op: str, path: Any, detail: str = "",
+                path2: Any = None) -> Iterator[_Call]:
+        """Run one system call: check and log only the outermost level.
+
+        An error leaving the outermost level names the path as the caller
+        gave it (and ``path2`` for two-path calls), as CPython's do.
+        """
         call = _Call(self._depth == 0)
         self._depth += 1
         try:
             yield call
         except OSError as exc:
             if call.outer:
+                if exc.filename is not None and not isinstance(path, int):
+                    exc.filename = os.fspath(path)
+                    if path2 is not None:
+                        exc.filename2 = os.fspath(path2)
                 self._log(op, path, call.dev, exc.errno, detail)
             raise
         else:
@@ -352,7 +361,8 @@ class Kernel(FakeFilesystem):
         def action() -> None:
             super(Kernel, self).rename(old_file_path, new_file_path, force_replace)
 
-        with self.syscall("rename", old_file_path, f"-> {_path_str(new_file_path)}") as call:
+        with self.syscall("rename", old_file_path, f"-> {_path_str(new_file_path)}",
+                          new_file_path) as call:
             if not call.outer:
                 return action()
             old_parent, old_name, old_abs = self._parent(old_file_path)
@@ -394,7 +404,7 @@ class Kernel(FakeFilesystem):
         def action() -> FakeFile:
             return super(Kernel, self).link(old_path, new_path, follow_symlinks)
 
-        with self.syscall("link", new_path, f"<- {_path_str(old_path)}") as call:
+        with self.syscall("link", old_path, f"-> {_path_str(new_path)}", new_path) as call:
             if not call.outer:
                 return action()
             source = self._node(old_path, follow_symlinks)

@@ -62,6 +62,9 @@ class Change(NamedTuple):
     def __str__(self) -> str:
         return f"{self.kind} {self.path}"
 
+    def __repr__(self) -> str:
+        return repr((str(self.kind), self.path))
+
 
 def _stamp(node: FakeFile, entry: LayerEntry) -> None:
     node.st_uid = entry.uid
