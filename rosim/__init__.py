@@ -40,9 +40,20 @@ from rosim.fs.namespace import MountEntry
 from rosim.fs.overlay import Change, ChangeKind
 from rosim.fs.sizes import format_size, parse_size
 from rosim.fs.syscalls import HostAccessError
+from rosim.images.catalog import builtin_names
 from rosim.runtime.container import Container, ContainerState
 from rosim.runtime.profiles import Profile
 from rosim.runtime.runtime import Runtime
+from rosim.teach.plots import plot_comparison, plot_probe
+from rosim.teach.probe import (
+    Comparison,
+    ProbeResult,
+    ProbeRow,
+    Setting,
+    compare_settings,
+    probe_writes,
+    standard_settings,
+)
 
 __version__ = "0.1.0"
 
@@ -50,6 +61,7 @@ __all__ = [
     "Bind",
     "Change",
     "ChangeKind",
+    "Comparison",
     "ConfigError",
     "Container",
     "ContainerState",
@@ -69,14 +81,23 @@ __all__ = [
     "MountEntry",
     "MountOptionError",
     "MountOptions",
+    "ProbeResult",
+    "ProbeRow",
     "Profile",
     "RosimError",
     "Runtime",
+    "Setting",
     "Symlink",
     "Tmpfs",
     "UnknownProfileError",
     "Volume",
     "Whiteout",
+    "builtin_names",
+    "compare_settings",
     "format_size",
     "parse_size",
+    "plot_comparison",
+    "plot_probe",
+    "probe_writes",
+    "standard_settings",
 ]

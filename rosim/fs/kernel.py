@@ -460,7 +460,6 @@ class Kernel(FakeFilesystem):
             parent.st_nlink -= 1
         entries[name] = node
         node.parent_dir = weakref.ref(parent)
-        node.rosim_parent = weakref.ref(parent)
         if node.st_ino is None:
             self.last_ino += 1
             node.st_ino = self.last_ino

@@ -188,7 +188,7 @@ class Layer:
             if path in entries:
                 raise ImageError(f"files key(={raw!r}) names {path!r} twice.")
             entries[path] = _entry(raw, value)
-        for path, entry in entries.items():
+        for path in entries:
             for parent in _ancestors(path):
                 above = entries.get(parent)
                 if above is not None and above.kind is not EntryKind.DIR:

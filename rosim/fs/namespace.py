@@ -82,6 +82,7 @@ class Namespace:
     mounts: list[MountEntry] = field(default_factory=list)
     events: EventLog = field(default_factory=EventLog)
     mount_roots: dict[int, FakeFile] = field(default_factory=dict)
+    attachments: list[tuple[FakeDirectory, FakeFile, str]] = field(default_factory=list)
     cwd: str = "/"
 
     def by_dev(self) -> dict[int, MountEntry]:

@@ -200,6 +200,7 @@ class Container:
             parent = self._mount_point(ns, plan)
             k.attach(parent, node)
             ns.mount_roots[dev] = node
+            ns.attachments.append((parent, node, node.name))
             ns.mounts.append(MountEntry(plan.destination, plan.fstype, plan.source,
                                         plan.options, plan.origin, dev))
         proc = next((n for d, n in ns.mount_roots.items()

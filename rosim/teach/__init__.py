@@ -1,0 +1,1 @@
+"""The teaching layer: probes that turn simulations into tables, and figures."""

@@ -1,0 +1,202 @@
+"""Write probes: where can a process inside a container write?
+
+:func:`probe_writes` tries to create a file at (or inside) each path, the way
+``touch`` would, and reports the outcome per path. :func:`compare_settings`
+runs the same probe across runtime settings, giving the table the first lab
+is built around. Both return plain result objects that render as text or
+HTML and that :mod:`rosim.teach.plots` draws.
+
+>>> import rosim
+>>> from rosim.teach.probe import probe_writes
+>>> image = rosim.Image.from_dict("demo", {"/etc/passwd": "root\\n", "/tmp/": None})
+>>> ctr = rosim.Runtime("cri-o", read_only=True).create(image, name="probe")
+>>> ctr.start()
+>>> print(probe_writes(ctr, ["/etc", "/tmp"]))
+path  mount  result
+/etc  /      EROFS
+/tmp  /tmp   ok
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rosim._errors import ConfigError
+from rosim.fs.layers import Image
+from rosim.fs.paths import container_path
+from rosim.runtime.container import Container
+from rosim.runtime.runtime import Runtime
+
+__all__ = ["Comparison", "ProbeResult", "ProbeRow", "Setting", "compare_settings",
+           "probe_writes", "standard_settings"]
+
+_PROBE_NAME = ".rosim-probe"
+
+
+@dataclass(frozen=True)
+class ProbeRow:
+    """The outcome of one probe: ``result`` is ``'ok'`` or an errno name."""
+
+    path: str
+    mount: str | None
+    result: str
+    message: str
+
+    @property
+    def writable(self) -> bool:
+        """True when the write succeeded."""
+        return self.result == "ok"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    rows = [list(header)] + [list(r) for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    )
+
+
+def _html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="{"ok" if c == "ok" else ""}">{html.escape(c)}</td>' for c in r
+        ) + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The rows of one :func:`probe_writes` run, in the order asked."""
+
+    container: str
+    rows: tuple[ProbeRow, ...]
+
+    def writable(self) -> list[str]:
+        """Paths where a file could be created."""
+        return [r.path for r in self.rows if r.writable]
+
+    def denied(self) -> list[str]:
+        """Paths where creating a file failed."""
+        return [r.path for r in self.rows if not r.writable]
+
+    def __str__(self) -> str:
+        return _table(("path", "mount", "result"),
+                      ((r.path, r.mount or "?", r.result) for r in self.rows))
+
+    def _repr_html_(self) -> str:
+        return _html_table(("path", "mount", "result", "message"),
+                           ((r.path, r.mount or "?", r.result, r.message) for r in self.rows))
+
+
+def _probe_one(path: str) -> tuple[str, str]:
+    target = path
+    if os.path.isdir(path):
+        target = os.path.join(path, _PROBE_NAME)
+    existed = os.path.lexists(target)
+    try:
+        with open(target, "a"):
+            pass
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno or 0, str(exc.errno)), str(exc)
+    if not existed:
+        os.remove(target)
+    return "ok", ""
+
+
+def probe_writes(ctr: Container, paths: Iterable[str]) -> ProbeResult:
+    """Try to create a file at each path (inside it, for a directory).
+
+    A probe file that could be created is removed again, so probing leaves
+    nothing behind in the container's upper layer. The container's event log
+    records the attempts.
+    """
+    checked = [container_path(p, field="paths item") for p in paths]
+    outcomes = ctr.run(lambda: [_probe_one(p) for p in checked])
+    mounts = sorted(ctr.mounts, key=lambda m: len(m.destination), reverse=True)
+    rows = []
+    for path, (result, message) in zip(checked, outcomes, strict=True):
+        mount = next((m.destination for m in mounts
+                      if path == m.destination
+                      or path.startswith(m.destination.rstrip("/") + "/")), None)
+        rows.append(ProbeRow(path, mount, result, message))
+    return ProbeResult(ctr.name, tuple(rows))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A runtime configuration to compare: a label, Runtime and create() arguments."""
+
+    label: str
+    profile: str
+    read_only: bool = False
+    container_read_only: bool | None = None
+    runtime_options: dict = field(default_factory=dict)
+    mounts: tuple = ()
+
+    def create(self, image: Image, name: str) -> Container:
+        """Create and start a container for this setting."""
+        runtime = Runtime(self.profile, read_only=self.read_only, **self.runtime_options)
+        ctr = runtime.create(image, name=name, mounts=self.mounts,
+                             read_only=self.container_read_only)
+        ctr.start()
+        return ctr
+
+
+def standard_settings() -> list[Setting]:
+    """The settings the labs compare: read-write and each read-only flavour."""
+    return [
+        Setting("read-write (any runtime)", "cri-o"),
+        Setting("crio --read-only", "cri-o", read_only=True),
+        Setting("readOnlyRootFilesystem (CRI-O)", "cri-o", container_read_only=True),
+        Setting("podman --read-only", "podman", read_only=True),
+        Setting("podman --read-only --read-only-tmpfs=false", "podman", read_only=True,
+                runtime_options={"read_only_tmpfs": False}),
+        Setting("docker --read-only", "docker", read_only=True),
+    ]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Probe outcomes for several settings: ``results[label]`` per setting."""
+
+    paths: tuple[str, ...]
+    labels: tuple[str, ...]
+    results: dict[str, ProbeResult]
+
+    def outcome(self, label: str, path: str) -> str:
+        """The result (``'ok'`` or an errno name) of ``path`` under ``label``."""
+        for row in self.results[label].rows:
+            if row.path == path:
+                return row.result
+        raise ConfigError(f"path(={path!r}) was not probed.")
+
+    def __str__(self) -> str:
+        return _table(("path", *self.labels),
+                      ((p, *(self.outcome(lab, p) for lab in self.labels)) for p in self.paths))
+
+    def _repr_html_(self) -> str:
+        return _html_table(("path", *self.labels),
+                           ((p, *(self.outcome(lab, p) for lab in self.labels))
+                            for p in self.paths))
+
+
+def compare_settings(image: Image, paths: Sequence[str],
+                     settings: Sequence[Setting] | None = None) -> Comparison:
+    """Probe ``paths`` in a fresh container of ``image`` under each setting."""
+    settings = list(settings) if settings is not None else standard_settings()
+    labels = [s.label for s in settings]
+    if len(set(labels)) != len(labels):
+        raise ConfigError(f"settings labels(={labels!r}) must be unique.")
+    results = {}
+    for i, setting in enumerate(settings):
+        ctr = setting.create(image, f"compare-{i}")
+        results[setting.label] = probe_writes(ctr, paths)
+    return Comparison(tuple(paths), tuple(labels), results)
