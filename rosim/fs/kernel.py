@@ -123,12 +123,10 @@ class Kernel(FakeFilesystem):
         self.ns = ns
         self._by_dev = ns.by_dev()
         self.root = ns.root
-        for dev, node in ns.mount_roots.items():
+        for parent, node, name in ns.attachments:
             # A volume can be mounted in several containers: point it at ours.
-            parent = node.parent_dir() if node.parent_dir else None
-            owner = getattr(node, "rosim_parent", None)
-            if owner is not None and parent is not owner():
-                node.parent_dir = owner
+            node.parent_dir = weakref.ref(parent)
+            node.name = name
         self.cwd = ns.cwd
         self._depth = 0
         try:

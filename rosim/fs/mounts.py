@@ -5,8 +5,9 @@ OCI runtime spec's strings (``ro``, ``rw``, ``noexec``, ``exec``, ``nosuid``,
 ``nodev``, ``size=``, ``mode=``, ``tmpcopyup``, ...) and are parsed into a
 :class:`MountOptions` record.
 
->>> Tmpfs("/scratch", size="64k", options=("noexec",)).parsed
-MountOptions(read_only=False, noexec=True, nosuid=False, nodev=False, size=65536, mode=None, tmpcopyup=False, propagation=None)
+>>> opts = Tmpfs("/scratch", size="64k", options=("noexec",)).parsed
+>>> opts.noexec, opts.size, opts.read_only
+(True, 65536, False)
 >>> Bind(Volume("data"), "/data", read_only=True).parsed.read_only
 True
 >>> Tmpfs("/tmp", options=("ro", "rw"))
