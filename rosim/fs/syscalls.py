@@ -50,16 +50,18 @@ class HostAccessError(RosimError, PermissionError):
 
     Raised for ``os.system``, ``os.fork``, ``os.pwrite`` and other calls that
     the simulation does not model: they would run a real process or act on a
-    real file descriptor. Use the container's shell (``Container.sh``) for
-    commands.
+    real file descriptor. It is a ``PermissionError`` with errno ``EPERM``, so
+    the code inside meets an error it can handle, and a ``RosimError``, so the
+    learner sees rosim refused it.
     """
 
 
 def _refuse(name: str) -> Callable[..., Any]:
     def refused(*args: Any, **kwargs: Any) -> Any:
         raise HostAccessError(
+            errno.EPERM,
             f"os.{name}() is not simulated: inside a rosim container it would reach the "
-            "real host, so it is refused."
+            "real host, so it is refused",
         )
 
     refused.__name__ = name
@@ -233,7 +235,9 @@ def install_open_hook() -> None:
 
     def call(self: Any, file_: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         fs = self.filesystem
-        if not isinstance(fs, Kernel) or isinstance(file_, int):
+        opener = kwargs.get("opener", args[5] if len(args) > 5 else None)
+        if not isinstance(fs, Kernel) or isinstance(file_, int) or opener is not None:
+            # With an opener, the opener's own os.open is the system call.
             return original(self, file_, mode, *args, **kwargs)
         open_modes = kwargs.get("open_modes")
         if open_modes is None:

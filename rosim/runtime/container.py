@@ -28,7 +28,7 @@ from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
 from rosim.fs.overlay import Change, LowerDir, LowerFile, lower_node, overlay_changes
-from rosim.runtime.patching import inside
+from rosim.runtime.patching import in_container, inside
 from rosim.runtime.profiles import PlannedMount, Profile
 
 if TYPE_CHECKING:
@@ -144,8 +144,8 @@ class Container:
         """
         self._require("run", ContainerState.RUNNING)
         assert self._ns is not None
-        with inside(self._ns):
-            return func(*args, **kwargs)
+        with inside(self._ns) as patcher:
+            return in_container(func, patcher)(*args, **kwargs)
 
     # ------------------------------------------------------------ inspection
     @property

@@ -1,0 +1,452 @@
+"""Performance benchmarks for rosim's simulated container file system.
+
+Scenario: a learner's notebook runs ordinary Python file code inside rosim
+containers. Three costs matter to them, and each has a target:
+
+1. **File operations inside a container.** One Podman read-write container
+   from an image of ``OPS_IMAGE_FILES`` files runs an op mix under ``/work``
+   (a directory that is not in the image, so everything lands in the upper
+   layer): open/write/close of new files, read back, ``os.stat``,
+   ``os.listdir``, ``os.mkdir``, ``os.rename`` within a directory,
+   ``os.remove``, ``pathlib`` ``write_text``/``read_text`` and appending to a
+   log file. The same op mix (same names, payloads and order, drawn from a
+   seeded generator) runs on a bare pyfakefs file system inside a plain
+   ``pyfakefs.fake_filesystem_unittest.Patcher()``. Both are timed *inside*
+   the patched region (one ``ctr.run(...)`` call / one ``with Patcher():``
+   block per repetition), so the cost of patching is excluded and reported
+   separately. Repetitions alternate which side goes first; the figure is
+   the median over repetitions. Target: rosim's mean cost per operation is
+   at most ``MAX_OP_RATIO`` times bare pyfakefs'. The same mix on a named
+   volume mounted in the container is printed for information.
+2. **Create and start.** ``runtime.create(image)`` + ``ctr.start()`` for an
+   image of ``LARGE_IMAGE_FILES`` files against one of ``SMALL_IMAGE_FILES``
+   files, both images warmed (their merged tree is built once per image and
+   shared, so it is built before timing; the build time is printed for
+   information). Target: the median ratio is at most ``MAX_START_RATIO``.
+3. **Memory per container.** ``MEM_CONTAINERS`` containers from the large
+   image are created and started, writing nothing; the growth of traced
+   memory (``tracemalloc``) divided by their number must stay below
+   ``MAX_MEM_PER_CONTAINER_BYTES``.
+
+Synthetic images have a bounded fan-out (at most ``DIR_FANOUT`` entries per
+directory below the top level), as real distribution images roughly do, so
+the directories a container touches when it starts (``/``, ``/etc`` for the
+bind-mounted ``/etc/hosts``...) stay of realistic size whatever the image
+size.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``). Prints a
+table and one PASS/FAIL line per target; the exit status is 1 when a target
+is missed. Takes well under a minute on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pathlib
+import random
+import statistics
+import string
+import sys
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+
+from pyfakefs.fake_filesystem_unittest import Patcher
+
+import rosim
+
+# --------------------------------------------------------------- parameters
+SEED = 20240101  # seed of every random choice (names, sizes, orders, images)
+
+# 1. op mix
+OPS_IMAGE_FILES = 300  # files in the image of the op-mix container
+OPS_FILES = 200  # new files per repetition (create, read, stat, rename, remove)
+OPS_LISTDIR_CALLS = 20  # os.listdir calls per repetition (directory of OPS_FILES entries)
+OPS_MKDIRS = 50  # os.mkdir calls per repetition
+OPS_PATHLIB_FILES = 100  # pathlib write_text + read_text pairs per repetition
+OPS_LOG_LINES = 200  # open(log, "a") / write / close per repetition
+PAYLOAD_MIN_BYTES = 64  # smallest payload written to a new file, bytes
+PAYLOAD_MAX_BYTES = 4096  # largest payload written to a new file, bytes
+OPS_WARMUP_REPS = 1  # unmeasured repetitions per side
+OPS_REPS = 9  # measured repetitions per side (median taken)
+OPS_ROOT = "/work"  # where the op mix runs in the container (not in the image)
+VOLUME_ROOT = "/data"  # mount point of the named volume (information only)
+MAX_OP_RATIO = 1.5  # target: rosim per-op cost / bare pyfakefs per-op cost
+
+# 2. create + start
+SMALL_IMAGE_FILES = 50  # files in the small image
+LARGE_IMAGE_FILES = 50_000  # files in the large image
+DIR_FANOUT = 40  # at most this many entries per directory below the top level
+IMAGE_FILE_MIN_BYTES = 16  # smallest image file, bytes
+IMAGE_FILE_MAX_BYTES = 512  # largest image file, bytes
+START_WARMUP_REPS = 3  # unmeasured create+start pairs
+START_REPS = 41  # measured create+start per image (median taken)
+MAX_START_RATIO = 3.0  # target: large-image / small-image create+start time
+
+# 3. memory
+MEM_CONTAINERS = 50  # containers created and started from the large image
+MAX_MEM_PER_CONTAINER_BYTES = 1024 * 1024  # target: traced growth per container, bytes
+
+US = 1e6  # microseconds per second
+MS = 1e3  # milliseconds per second
+KIB = 1024  # bytes per KiB
+
+
+# --------------------------------------------------------------- images
+def synthetic_files(n: int, rng: random.Random) -> dict[str, bytes]:
+    """``n`` files in a tree like a distribution image's, bounded fan-out."""
+    # Share of the files below each top-level directory.
+    tops = [("usr/lib", 40), ("usr/share", 30), ("usr/bin", 5), ("etc", 5),
+            ("var/lib", 10), ("opt/app", 10)]
+    weights = [w for _, w in tops]
+    counts = dict.fromkeys((t for t, _ in tops), 0)
+    files: dict[str, bytes] = {
+        "/etc/passwd": b"root:x:0:0:root:/root:/bin/sh\n",
+        "/etc/group": b"root:x:0:\n",
+        "/etc/os-release": b"NAME=Synthetic\nID=synthetic\n",
+    }
+    while len(files) < n:
+        top = rng.choices(tops, weights)[0][0]
+        i = counts[top]
+        counts[top] += 1
+        # Digits of i in base DIR_FANOUT give the directory chain.
+        parts = []
+        rest = i // DIR_FANOUT
+        while rest:
+            parts.append(f"d{rest % DIR_FANOUT:02d}")
+            rest //= DIR_FANOUT
+        directory = "/".join([top, *reversed(parts)])
+        size = rng.randint(IMAGE_FILE_MIN_BYTES, IMAGE_FILE_MAX_BYTES)
+        files[f"/{directory}/f{i % DIR_FANOUT:02d}_{rng.getrandbits(24):06x}"] = (
+            rng.randbytes(size))
+    return files
+
+
+def build_image(name: str, n: int, rng: random.Random) -> tuple[rosim.Image, float, float]:
+    """Return (image, seconds to make its layer, seconds to build its tree)."""
+    files = synthetic_files(n, rng)
+    t0 = perf_counter()
+    image = rosim.Image.from_dict(name, files)
+    t1 = perf_counter()
+    tree = image.tree  # built once per image, shared by its containers
+    t2 = perf_counter()
+    assert sum(1 for _ in tree.files()) == n
+    return image, t1 - t0, t2 - t1
+
+
+# --------------------------------------------------------------- op mix
+@dataclass(frozen=True)
+class Plan:
+    """Everything one repetition of the op mix does, decided in advance."""
+
+    root: str
+    files: list[str]
+    payloads: list[str]
+    read_order: list[str]
+    stat_order: list[str]
+    dirs: list[str]
+    renames: list[tuple[str, str]]
+    remove_order: list[str]
+    pathlib_files: list[str]
+    pathlib_texts: list[str]
+    pathlib_read_order: list[str]
+    log: str
+    log_lines: list[str]
+
+
+PHASES = [  # (name, operations per repetition)
+    ("open/write/close new file", OPS_FILES),
+    ("open/read/close", OPS_FILES),
+    ("os.stat", OPS_FILES),
+    ("os.listdir", OPS_LISTDIR_CALLS),
+    ("os.mkdir", OPS_MKDIRS),
+    ("os.rename (same dir)", OPS_FILES),
+    ("Path.write_text", OPS_PATHLIB_FILES),
+    ("Path.read_text", OPS_PATHLIB_FILES),
+    ("append to log", OPS_LOG_LINES),
+    ("os.remove", OPS_FILES),
+]
+TOTAL_OPS = sum(n for _, n in PHASES)
+
+
+def make_plan(root: str, rng: random.Random) -> Plan:
+    """A random but reproducible op mix rooted at ``root``."""
+    text = "".join(rng.choices(string.ascii_letters + string.digits + " \n",
+                               k=2 * PAYLOAD_MAX_BYTES))
+
+    def token() -> str:
+        return f"{rng.getrandbits(40):010x}"
+
+    def payload(lo: int, hi: int) -> str:
+        size = rng.randint(lo, hi)
+        start = rng.randrange(len(text) - size)
+        return text[start:start + size]
+
+    files = [f"{root}/f_{token()}.dat" for _ in range(OPS_FILES)]
+    targets = [f"{root}/g_{token()}.dat" for _ in range(OPS_FILES)]
+    pathlib_files = [f"{root}/p_{token()}.txt" for _ in range(OPS_PATHLIB_FILES)]
+    return Plan(
+        root=root,
+        files=files,
+        payloads=[payload(PAYLOAD_MIN_BYTES, PAYLOAD_MAX_BYTES) for _ in files],
+        read_order=rng.sample(files, len(files)),
+        stat_order=rng.sample(files, len(files)),
+        dirs=[f"{root}/d_{token()}" for _ in range(OPS_MKDIRS)],
+        renames=list(zip(rng.sample(files, len(files)), targets, strict=True)),
+        remove_order=rng.sample(targets, len(targets)),
+        pathlib_files=pathlib_files,
+        pathlib_texts=[payload(PAYLOAD_MIN_BYTES, PAYLOAD_MAX_BYTES) for _ in pathlib_files],
+        pathlib_read_order=rng.sample(pathlib_files, len(pathlib_files)),
+        log=f"{root}/app.log",
+        log_lines=[f"{i:05d} INFO request {token()} done\n" for i in range(OPS_LOG_LINES)],
+    )
+
+
+def op_mix(plan: Plan) -> list[float]:
+    """Run the op mix in the (existing, empty) ``plan.root``; seconds per phase."""
+    laps = [perf_counter()]
+    for path, data in zip(plan.files, plan.payloads, strict=True):
+        with open(path, "w") as f:
+            f.write(data)
+    laps.append(perf_counter())
+    for path in plan.read_order:
+        with open(path) as f:
+            f.read()
+    laps.append(perf_counter())
+    for path in plan.stat_order:
+        os.stat(path)
+    laps.append(perf_counter())
+    for _ in range(OPS_LISTDIR_CALLS):
+        os.listdir(plan.root)
+    laps.append(perf_counter())
+    for path in plan.dirs:
+        os.mkdir(path)
+    laps.append(perf_counter())
+    for old, new in plan.renames:
+        os.rename(old, new)
+    laps.append(perf_counter())
+    for path, data in zip(plan.pathlib_files, plan.pathlib_texts, strict=True):
+        pathlib.Path(path).write_text(data)
+    laps.append(perf_counter())
+    for path in plan.pathlib_read_order:
+        pathlib.Path(path).read_text()
+    laps.append(perf_counter())
+    for line in plan.log_lines:
+        with open(plan.log, "a") as f:
+            f.write(line)
+    laps.append(perf_counter())
+    for path in plan.remove_order:
+        os.remove(path)
+    laps.append(perf_counter())
+    return [b - a for a, b in zip(laps, laps[1:], strict=False)]
+
+
+def clean_up(plan: Plan) -> None:
+    """Remove what the op mix left, so every repetition starts alike (untimed)."""
+    for path in plan.pathlib_files:
+        os.remove(path)
+    os.remove(plan.log)
+    for path in plan.dirs:
+        os.rmdir(path)
+    os.rmdir(plan.root)
+
+
+@dataclass
+class Sample:
+    """One repetition: seconds per phase, and the patching cost around it."""
+
+    phases: list[float]
+    enter: float
+    exit: float
+
+    @property
+    def per_op(self) -> float:
+        return sum(self.phases) / TOTAL_OPS
+
+
+def run_bare(plan: Plan) -> Sample:
+    """The op mix inside one plain pyfakefs ``Patcher`` block."""
+    t0 = perf_counter()
+    with Patcher():
+        t_in = perf_counter()
+        os.makedirs(plan.root)
+        phases = op_mix(plan)
+        clean_up(plan)
+        t_out = perf_counter()
+    t1 = perf_counter()
+    return Sample(phases, t_in - t0, t1 - t_out)
+
+
+def run_rosim(ctr: rosim.Container, plan: Plan) -> Sample:
+    """The op mix inside one ``ctr.run`` call."""
+    def process() -> tuple[float, list[float], float]:
+        t_in = perf_counter()
+        os.mkdir(plan.root)
+        phases = op_mix(plan)
+        clean_up(plan)
+        return t_in, phases, perf_counter()
+
+    t0 = perf_counter()
+    t_in, phases, t_out = ctr.run(process)
+    t1 = perf_counter()
+    return Sample(phases, t_in - t0, t1 - t_out)
+
+
+def bench_ops(rng: random.Random) -> dict[str, list[Sample]]:
+    image, _, _ = build_image("ops", OPS_IMAGE_FILES, rng)
+    runtime = rosim.Runtime("podman")
+    ctr = runtime.create(image, name="ops",
+                         mounts=[rosim.Bind(rosim.Volume("bench"), VOLUME_ROOT)])
+    ctr.start()
+    ctr.run(os.mkdir, OPS_ROOT)
+    assert image.tree.entry(OPS_ROOT) is None, "the op-mix root must not be in the image"
+
+    sides: dict[str, Callable[[Plan], Sample]] = {
+        "bare": run_bare,
+        "rosim": lambda plan: run_rosim(ctr, plan),
+        "volume": lambda plan: run_rosim(ctr, plan),
+    }
+    samples: dict[str, list[Sample]] = {name: [] for name in sides}
+    order = list(sides)
+    for rep in range(OPS_WARMUP_REPS + OPS_REPS):
+        plan = make_plan(f"{OPS_ROOT}/r{rep:03d}", rng)
+        volume_plan = make_plan(f"{VOLUME_ROOT}/r{rep:03d}", rng)
+        # Alternate which side goes first, so drift does not favour one.
+        for name in (order if rep % 2 == 0 else order[::-1]):
+            gc.collect()
+            sample = sides[name](volume_plan if name == "volume" else plan)
+            if rep >= OPS_WARMUP_REPS:
+                samples[name].append(sample)
+    assert ctr.diff() == [("A", OPS_ROOT)], ctr.diff()
+    return samples
+
+
+# --------------------------------------------------------------- create + start
+def time_create_start(runtime: rosim.Runtime, image: rosim.Image) -> float:
+    """Seconds for ``create`` + ``start`` of one container (removed afterwards)."""
+    t0 = perf_counter()
+    ctr = runtime.create(image)
+    ctr.start()
+    t1 = perf_counter()
+    ctr.remove(force=True)
+    return t1 - t0
+
+
+def bench_start(small: rosim.Image, large: rosim.Image) -> tuple[list[float], list[float]]:
+    runtime = rosim.Runtime("podman")
+    times: dict[str, list[float]] = {"small": [], "large": []}
+    images = {"small": small, "large": large}
+    for rep in range(START_WARMUP_REPS + START_REPS):
+        for name in (("small", "large") if rep % 2 == 0 else ("large", "small")):
+            gc.collect()
+            seconds = time_create_start(runtime, images[name])
+            if rep >= START_WARMUP_REPS:
+                times[name].append(seconds)
+    return times["small"], times["large"]
+
+
+# --------------------------------------------------------------- memory
+def bench_memory(large: rosim.Image) -> int:
+    """Traced bytes allocated per started container (nothing written)."""
+    runtime = rosim.Runtime("podman")
+    warm = runtime.create(large, name="warm-up")  # first-use caches are not per container
+    warm.start()
+    keep = []
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(MEM_CONTAINERS):
+        ctr = runtime.create(large)
+        ctr.start()
+        keep.append(ctr)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert all(c.diff() == [] for c in keep)
+    return (after - before) // MEM_CONTAINERS
+
+
+# --------------------------------------------------------------- report
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main() -> int:
+    started = perf_counter()
+    rng = random.Random(SEED)
+    print(f"rosim {rosim.__version__} benchmarks (seed {SEED}, Python "
+          f"{sys.version.split()[0]})\n")
+
+    # 1 ------------------------------------------------------------------
+    samples = bench_ops(rng)
+    bare, ctr, vol = samples["bare"], samples["rosim"], samples["volume"]
+    print(f"1. File operations: {TOTAL_OPS} ops per repetition, median of {OPS_REPS} "
+          f"repetitions; rosim: podman rw container, {OPS_IMAGE_FILES}-file image, "
+          f"ops under {OPS_ROOT} (upper layer)")
+    print(f"   {'operation':<27}{'ops':>5}{'bare µs/op':>12}{'rosim µs/op':>13}"
+          f"{'ratio':>7}{'volume µs/op':>14}")
+    for i, (phase, n) in enumerate(PHASES):
+        b = median([s.phases[i] for s in bare]) / n * US
+        r = median([s.phases[i] for s in ctr]) / n * US
+        v = median([s.phases[i] for s in vol]) / n * US
+        print(f"   {phase:<27}{n:>5}{b:>12.1f}{r:>13.1f}{r / b:>6.2f}×{v:>14.1f}")
+    bare_op = median([s.per_op for s in bare])
+    ctr_op = median([s.per_op for s in ctr])
+    vol_op = median([s.per_op for s in vol])
+    op_ratio = ctr_op / bare_op
+    print(f"   {'all ops (mean per op)':<27}{TOTAL_OPS:>5}{bare_op * US:>12.1f}"
+          f"{ctr_op * US:>13.1f}{op_ratio:>6.2f}×{vol_op * US:>14.1f}")
+    print(f"   info: patch set-up + tear-down per call: bare Patcher "
+          f"{median([s.enter for s in bare]) * MS:.2f} + "
+          f"{median([s.exit for s in bare]) * MS:.2f} ms, ctr.run "
+          f"{median([s.enter for s in ctr]) * MS:.2f} + "
+          f"{median([s.exit for s in ctr]) * MS:.2f} ms")
+    print(f"   info: volume/bare ratio {vol_op / bare_op:.2f}×\n")
+
+    # 2 ------------------------------------------------------------------
+    small, small_layer, small_tree = build_image("small", SMALL_IMAGE_FILES, rng)
+    large, large_layer, large_tree = build_image("large", LARGE_IMAGE_FILES, rng)
+    t_small, t_large = bench_start(small, large)
+    start_small, start_large = median(t_small), median(t_large)
+    start_ratio = start_large / start_small
+    print(f"2. Create + start (podman rw), median of {START_REPS} repetitions")
+    print(f"   {'image':<18}{'files':>8}{'layer ms':>10}{'tree ms':>9}{'create+start ms':>17}")
+    print(f"   {'small':<18}{SMALL_IMAGE_FILES:>8}{small_layer * MS:>10.1f}"
+          f"{small_tree * MS:>9.1f}{start_small * MS:>17.3f}")
+    print(f"   {'large':<18}{LARGE_IMAGE_FILES:>8}{large_layer * MS:>10.1f}"
+          f"{large_tree * MS:>9.1f}{start_large * MS:>17.3f}")
+    print("   info: layer = Image.from_dict, tree = first image.tree (once per image)\n")
+
+    # 3 ------------------------------------------------------------------
+    per_ctr = bench_memory(large)
+    print(f"3. Memory: {MEM_CONTAINERS} started containers from the {LARGE_IMAGE_FILES}-file "
+          f"image, nothing written")
+    print(f"   traced growth per container: {per_ctr / KIB:.1f} KiB\n")
+
+    # targets -------------------------------------------------------------
+    checks = [
+        (op_ratio <= MAX_OP_RATIO,
+         f"rosim per-op cost / bare pyfakefs = {op_ratio:.2f}× "
+         f"({ctr_op * US:.1f} vs {bare_op * US:.1f} µs/op; target ≤ {MAX_OP_RATIO}×)"),
+        (start_ratio <= MAX_START_RATIO,
+         f"create+start {LARGE_IMAGE_FILES}-file / {SMALL_IMAGE_FILES}-file image = "
+         f"{start_ratio:.2f}× ({start_large * MS:.3f} vs {start_small * MS:.3f} ms; "
+         f"target ≤ {MAX_START_RATIO}×)"),
+        (per_ctr < MAX_MEM_PER_CONTAINER_BYTES,
+         f"memory per container = {per_ctr / KIB:.1f} KiB "
+         f"(target < {MAX_MEM_PER_CONTAINER_BYTES / KIB:.0f} KiB)"),
+    ]
+    for ok, line in checks:
+        print(f"{verdict(ok)}  {line}")
+    print(f"\nTotal time {perf_counter() - started:.1f} s")
+    return 0 if all(ok for ok, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
