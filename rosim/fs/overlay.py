@@ -212,7 +212,7 @@ def overlay_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
                     changed = True
             elif isinstance(child, LowerFile):
                 if child.copied_up:
-                    changes.append(Change(ChangeKind.CHANGED, child_path))
+                    upper(child, child_path)
                     changed = True
             else:
                 upper(child, child_path)

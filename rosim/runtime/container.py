@@ -145,6 +145,11 @@ class Container:
         self._require("run", ContainerState.RUNNING)
         assert self._ns is not None
         with inside(self._ns) as patcher:
+            # Real file system functions handed in (``ctr.run(os.remove, p)``)
+            # were looked up before patching: use their simulated twins.
+            args = tuple(in_container(a, patcher) if callable(a) else a for a in args)
+            kwargs = {k: in_container(v, patcher) if callable(v) else v
+                      for k, v in kwargs.items()}
             return in_container(func, patcher)(*args, **kwargs)
 
     # ------------------------------------------------------------ inspection
