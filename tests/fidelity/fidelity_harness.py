@@ -234,22 +234,33 @@ def _materialise(image: rosim.Image, lower: str) -> None:
 
 def _scaffold(base: str, mounts: list[rosim.MountEntry], image: rosim.Image
               ) -> tuple[set[str], list[str]]:
-    """Make the base layer: links into /usr and every mount point.
+    """Make the base layer: links into /usr and the mount points runc must not make.
 
-    Returns the paths made and the host directories to bind read-only (``/usr``,
-    and ``/bin``, ``/lib``... where they are not links into ``/usr``).
+    runc creates a missing mount point itself, in the root (so in the upperdir).
+    That is what a runtime does, so tmpfs mount points are left to runc: runc
+    also chmods a tmpfs to the mode of the directory it covers, when there is
+    one, and a made-up directory would change that. Bind-mount points (files
+    such as ``/etc/hostname``, volume directories), ``/proc``, ``/sys`` and
+    ``/usr`` go into the base layer, below the image, so that runc does not
+    copy up the image's ``/etc`` to make them.
+
+    Returns the paths that are not the image's (base-layer paths and missing
+    tmpfs mount points with their missing parents) and the host directories
+    to bind read-only (``/usr``, and ``/bin``, ``/lib``... where they are not
+    links into ``/usr``).
     """
     made: set[str] = set()
     binds = list(HOST_BINDS)
 
-    def mkdirs(path: str) -> None:
+    def mkdirs(path: str, create: bool = True) -> None:
         parts = [p for p in path.split("/") if p]
         for i in range(1, len(parts) + 1):
             sub = "/" + "/".join(parts[:i])
-            if not os.path.isdir(base + sub):
+            if image.tree.entry(sub) is None:
+                made.add(sub)
+            if create and not os.path.isdir(base + sub):
                 os.mkdir(base + sub, 0o755)
                 os.chmod(base + sub, 0o755)
-            made.add(sub)
 
     for host in HOST_BINDS:
         mkdirs(host)
@@ -274,12 +285,14 @@ def _scaffold(base: str, mounts: list[rosim.MountEntry], image: rosim.Image
         tree_entry = image.tree.entry(dest)
         if tree_entry is not None and tree_entry.kind is EntryKind.SYMLINK:
             continue
-        is_file = entry.fstype is FsType.BIND and entry.origin == "runtime"
-        if is_file:
+        if entry.fstype is FsType.TMPFS:
+            mkdirs(dest, create=False)
+        elif entry.fstype is FsType.BIND and entry.origin == "runtime":
             mkdirs(posixpath.dirname(dest))
-            open(base + dest, "wb").close()
-            os.chmod(base + dest, 0o644)
-            made.add(dest)
+            if tree_entry is None:
+                open(base + dest, "wb").close()
+                os.chmod(base + dest, 0o644)
+                made.add(dest)
         else:
             mkdirs(dest)
     return made, binds

@@ -1,0 +1,194 @@
+"""Running code inside: results, exceptions, patch lifetime, events, host safety."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import io
+import logging
+import os
+import pathlib
+import shutil
+import sys
+import tempfile
+import threading
+
+import pytest
+
+import rosim
+from tests.conftest import started
+
+REAL_OPEN = builtins.open
+REAL_OS_OPEN = os.open
+
+
+def workload() -> dict:
+    """A mix of everyday file system code, some of which fails on a ro root."""
+    out = {}
+    with open("/tmp/a.txt", "w") as f:
+        f.write("hello")
+    out["read"] = pathlib.Path("/tmp/a.txt").read_text()
+    os.makedirs("/tmp/x/y", exist_ok=True)
+    shutil.copytree("/etc", "/tmp/etc-copy")
+    shutil.rmtree("/tmp/etc-copy")
+    fd, name = tempfile.mkstemp()
+    os.write(fd, b"data")
+    os.close(fd)
+    os.replace(name, "/tmp/renamed")
+    with io.open("/data/db", "ab") as f:
+        f.write(b"row\n")
+    logging.FileHandler("/tmp/app.log").close()
+    for path in ("/etc/motd", "/usr/bin/evil", "/var/log/x"):
+        try:
+            open(path, "w")
+        except OSError as exc:
+            out[path] = exc.errno
+    return out
+
+
+def test_run_returns_the_result(ro_ctr):
+    """run() returns what the function returns."""
+    result = ro_ctr.run(workload)
+    assert result["read"] == "hello"
+    assert result["/etc/motd"] == errno.EROFS
+
+
+def test_exceptions_propagate_unchanged(ro_ctr):
+    """The very exception object raised inside reaches the caller."""
+    boom = KeyError("inside")
+
+    def fail():
+        raise boom
+
+    with pytest.raises(KeyError) as info:
+        ro_ctr.run(fail)
+    assert info.value is boom
+
+
+def test_patching_is_undone_after_any_exception(ro_ctr, tmp_path):
+    """After a failing run, open/os are the real ones and the host is reachable."""
+    with pytest.raises(OSError):
+        ro_ctr.run(lambda: open("/etc/motd", "w"))
+    assert builtins.open is REAL_OPEN and os.open is REAL_OS_OPEN
+    (tmp_path / "host.txt").write_text("real")
+    assert (tmp_path / "host.txt").read_text() == "real"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    fig.savefig(tmp_path / "figure.png")
+    plt.close(fig)
+    assert (tmp_path / "figure.png").stat().st_size > 0
+
+
+def test_nothing_is_written_to_the_host(ro_ctr):
+    """An audit hook sees no real write, creation or deletion while code runs."""
+    seen: list[tuple] = []
+    watching = threading.local()
+
+    def hook(event, args):
+        if getattr(watching, "on", False) and (
+            event in ("os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod",
+                      "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.copyfile")
+            or (event == "open" and isinstance(args[2], int)
+                and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        ):
+            seen.append((event, args))
+
+    sys.addaudithook(hook)
+    watching.on = True
+    try:
+        ro_ctr.run(workload)
+        ro_ctr.run(os.remove, "/tmp/a.txt")
+        ro_ctr.run(open, "/tmp/b.txt", "w")
+    finally:
+        watching.on = False
+    real = [(e, a) for e, a in seen if e != "shutil.copyfile"]
+    assert real == []
+
+
+def test_real_host_access_is_refused(ro_ctr, tmp_path):
+    """Processes and real writes from inside raise HostAccessError (EPERM)."""
+    import posix
+    import subprocess
+
+    target = str(tmp_path / "escaped")
+    for attempt in (lambda: posix.mkdir(target), lambda: os.system("true"),
+                    lambda: subprocess.run(["true"], check=False),
+                    lambda: os.pwrite(3, b"x", 0)):
+        with pytest.raises(rosim.HostAccessError) as info:
+            ro_ctr.run(attempt)
+        assert info.value.errno == errno.EPERM
+    assert not os.path.exists(target)
+
+
+def test_other_threads_are_not_guarded(ro_ctr, tmp_path):
+    """Only the thread running container code is restricted."""
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            (tmp_path / "other-thread.txt").write_text("ok")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        done.set()
+
+    def inside():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+
+    ro_ctr.run(inside)
+    assert done.is_set()
+
+
+def test_real_functions_passed_in_act_inside(ro_ctr):
+    """ctr.run(os.remove, p) removes the container's file, not the host's."""
+    ro_ctr.run(open, "/tmp/victim", "w").close()
+    ro_ctr.run(os.remove, "/tmp/victim")
+    assert not ro_ctr.run(os.path.exists, "/tmp/victim")
+    assert ro_ctr.run(pathlib.Path("/etc/passwd").read_text).startswith("root:")
+
+
+def test_events_record_each_call(ro_ctr):
+    """The event log holds op, path, mount and outcome of each call."""
+    ro_ctr.events.clear()
+    ro_ctr.run(workload)
+    events = list(ro_ctr.events)
+    denied = {(e.op, e.path, e.mount, e.result) for e in ro_ctr.events.writes_denied()}
+    assert ("open", "/etc/motd", "/", "EROFS") in denied
+    assert ("open", "/usr/bin/evil", "/", "EROFS") in denied
+    ok_paths = {e.path for e in events if e.ok}
+    assert {"/tmp/a.txt", "/data/db", "/tmp/app.log"} <= ok_paths
+    assert any(e.op == "rename" and e.mount == "/tmp" and e.ok for e in events)
+    assert any(e.op == "mkdir" and e.path == "/tmp/x" for e in events)
+    assert ro_ctr.events.summary()[("/", "EROFS")] == 3
+    assert events[0].seq == 0 and str(events[0]).startswith("open(")
+
+
+def test_event_errno_property(ro_ctr):
+    """FsEvent.errno turns the errno name back into the number."""
+    with pytest.raises(OSError):
+        ro_ctr.run(os.mkdir, "/etc/new")
+    event = ro_ctr.events[-1]
+    assert (event.op, event.result, event.errno) == ("mkdir", "EROFS", errno.EROFS)
+
+
+def test_large_files_cost_no_memory(demo_image):
+    """A file declared by size occupies its size without its bytes."""
+    image = demo_image.with_layer({"/srv/big.img": rosim.File(size="4Gi")})
+    ctr = started("podman", image)
+    assert ctr.run(os.path.getsize, "/srv/big.img") == 4 * 1024**3
+    assert image.tree.entry("/srv/big.img").data is None
+
+
+def test_cwd_is_per_container(ro_ctr):
+    """chdir inside a container does not move the host process."""
+    host_cwd = os.getcwd()
+    ro_ctr.run(os.chdir, "/tmp")
+    assert os.getcwd() == host_cwd
+    assert ro_ctr.run(os.getcwd) == "/tmp"
