@@ -131,6 +131,14 @@ def test_sized_tmpfs_fills_with_enospc(ro_ctr):
     assert ro_ctr.run(shutil.disk_usage, "/scratch").total == 65536
 
 
+def test_full_tmpfs_keeps_the_bytes_that_fit(ro_ctr):
+    """As on Linux, a write that overflows a tmpfs stores what fits, then ENOSPC."""
+    assert ro_ctr.run(outcome, write, "/scratch/big", "x" * 100_000) == "ENOSPC"
+    assert ro_ctr.run(os.path.getsize, "/scratch/big") == 65536
+    assert ro_ctr.run(outcome, write, "/scratch/big", "y" * 1000) == "ok"
+    assert ro_ctr.run(os.path.getsize, "/scratch/big") == 1000
+
+
 def test_statvfs_flags(ro_ctr):
     """f_flag carries ST_RDONLY, ST_NOSUID, ST_NODEV and ST_NOEXEC per mount."""
     root = ro_ctr.run(os.statvfs, "/").f_flag

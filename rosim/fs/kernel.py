@@ -434,6 +434,7 @@ class Kernel(FakeFilesystem):
             call.dev = parent.st_dev
             node = self._node(path)
             if node is not None:
+                node.__dict__.pop("_rosim_kept", None)  # see syscalls._install_partial_write
                 call.dev = node.st_dev
                 if must_not_exist or S_ISDIR(node.st_mode) or not can_write:
                     return action()

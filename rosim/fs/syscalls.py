@@ -24,6 +24,7 @@ from stat import S_ISREG
 from typing import Any
 
 from pyfakefs import fake_open
+from pyfakefs.fake_file import FakeFile
 from pyfakefs.fake_os import FakeOsModule
 
 from rosim._errors import RosimError
@@ -226,11 +227,44 @@ _MODE_FLAGS = {
 _installed = False
 
 
+def _install_partial_write() -> None:
+    """A full device keeps the bytes that fit, then the write fails (ENOSPC).
+
+    pyfakefs rolls a failed flush back and flushes the shorter buffer again
+    when the file is closed; that re-flush of a prefix of what was kept is
+    ignored, so the file ends as a real tmpfs leaves it.
+    """
+    original = FakeFile.set_initial_contents
+
+    def set_initial_contents(self: FakeFile, contents: Any) -> bool:
+        fs = self._filesystem()
+        if not isinstance(fs, Kernel):
+            return original(self, contents)
+        kept = self.__dict__.pop("_rosim_kept", None)
+        if kept is not None and kept.startswith(self._encode_contents(contents) or b""):
+            return False
+        try:
+            return original(self, contents)
+        except OSError as exc:
+            device = fs.devices.get(self.st_dev)
+            if exc.errno != errno.ENOSPC or device is None or device.total is None:
+                raise
+            data = self._encode_contents(contents) or b""
+            room = device.total - device.used + (self.st_size or 0)
+            part = data[: max(room, 0)]
+            original(self, part)
+            self._rosim_kept = part
+            raise
+
+    FakeFile.set_initial_contents = set_initial_contents  # type: ignore[method-assign]
+
+
 def install_open_hook() -> None:
     """Route pyfakefs' ``FakeFileOpen`` through the kernel's open checks (once)."""
     global _installed
     if _installed:
         return
+    _install_partial_write()
     original = fake_open.FakeFileOpen.call
 
     def call(self: Any, file_: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:

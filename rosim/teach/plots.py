@@ -25,11 +25,10 @@ def _colour(result: str) -> str:
 
 def plot_comparison(comparison: Comparison, title: str | None = None) -> Figure:
     """Draw a path × setting grid: green where writable, vermillion for EROFS."""
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     paths, labels = comparison.paths, comparison.labels
-    fig = Figure(figsize=(1.9 * len(labels) + 2.5, 0.45 * len(paths) + 1.8))
+    fig = _figure(figsize=(1.9 * len(labels) + 2.5, 0.45 * len(paths) + 1.8))
     ax = fig.add_subplot()
     for x, label in enumerate(labels):
         for y, path in enumerate(paths):
@@ -58,6 +57,20 @@ def plot_probe(result: ProbeResult, title: str | None = None) -> Figure:
     comparison = Comparison(tuple(r.path for r in result.rows), (result.container,),
                             {result.container: result})
     return plot_comparison(comparison, title)
+
+
+def _figure(**kwargs) -> Figure:
+    """A figure that a notebook displays once when it is a cell's value.
+
+    Going through pyplot activates Jupyter's inline backend (which teaches
+    IPython to draw figures); closing it stops pyplot from drawing it a
+    second time at the end of the cell.
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(**kwargs)
+    plt.close(fig)
+    return fig
 
 
 def _cell(x: float, y: float, colour: str):

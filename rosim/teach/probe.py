@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rosim._errors import ConfigError
+from rosim.fs.kernel import kernel
 from rosim.fs.layers import Image
 from rosim.fs.paths import container_path
 from rosim.runtime.container import Container
@@ -96,19 +97,32 @@ class ProbeResult:
                            ((r.path, r.mount or "?", r.result, r.message) for r in self.rows))
 
 
-def _probe_one(path: str) -> tuple[str, str]:
+def _probe_one(path: str) -> tuple[str, str, str | None]:
     target = path
     if os.path.isdir(path):
         target = os.path.join(path, _PROBE_NAME)
     existed = os.path.lexists(target)
+    mount = _mount_of(target)
     try:
         with open(target, "a"):
             pass
     except OSError as exc:
-        return errno.errorcode.get(exc.errno or 0, str(exc.errno)), str(exc)
+        return errno.errorcode.get(exc.errno or 0, str(exc.errno)), str(exc), mount
     if not existed:
         os.remove(target)
-    return "ok", ""
+    return "ok", "", mount
+
+
+def _mount_of(path: str) -> str | None:
+    """The mount a path resolves to (symlinks followed), from inside a container."""
+    k = kernel()
+    for candidate in (path, os.path.dirname(path)):
+        try:
+            entry = k.mount_of(k.resolve(candidate))
+        except OSError:
+            continue
+        return entry.destination if entry is not None else None
+    return None
 
 
 def probe_writes(ctr: Container, paths: Iterable[str]) -> ProbeResult:
@@ -120,13 +134,8 @@ def probe_writes(ctr: Container, paths: Iterable[str]) -> ProbeResult:
     """
     checked = [container_path(p, field="paths item") for p in paths]
     outcomes = ctr.run(lambda: [_probe_one(p) for p in checked])
-    mounts = sorted(ctr.mounts, key=lambda m: len(m.destination), reverse=True)
-    rows = []
-    for path, (result, message) in zip(checked, outcomes, strict=True):
-        mount = next((m.destination for m in mounts
-                      if path == m.destination
-                      or path.startswith(m.destination.rstrip("/") + "/")), None)
-        rows.append(ProbeRow(path, mount, result, message))
+    rows = [ProbeRow(path, mount, result, message)
+            for path, (result, message, mount) in zip(checked, outcomes, strict=True)]
     return ProbeResult(ctr.name, tuple(rows))
 
 
@@ -153,9 +162,9 @@ class Setting:
 def standard_settings() -> list[Setting]:
     """The settings the labs compare: read-write and each read-only flavour."""
     return [
-        Setting("read-write (any runtime)", "cri-o"),
+        Setting("crio (read-write)", "cri-o"),
         Setting("crio --read-only", "cri-o", read_only=True),
-        Setting("readOnlyRootFilesystem (CRI-O)", "cri-o", container_read_only=True),
+        Setting("crio, readOnlyRootFilesystem only", "cri-o", container_read_only=True),
         Setting("podman --read-only", "podman", read_only=True),
         Setting("podman --read-only --read-only-tmpfs=false", "podman", read_only=True,
                 runtime_options={"read_only_tmpfs": False}),
