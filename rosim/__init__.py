@@ -41,9 +41,12 @@ from rosim.fs.overlay import Change, ChangeKind
 from rosim.fs.sizes import format_size, parse_size
 from rosim.fs.syscalls import HostAccessError
 from rosim.images.catalog import builtin_names
-from rosim.runtime.container import Container, ContainerState
+from rosim.runtime.container import Container, ContainerState, ShellSession
 from rosim.runtime.profiles import Profile
 from rosim.runtime.runtime import Runtime
+from rosim.shell.interp import programs
+from rosim.shell.parser import ShellSyntaxError
+from rosim.shell.result import ExecResult
 from rosim.teach.plots import plot_comparison, plot_probe
 from rosim.teach.probe import (
     Comparison,
@@ -68,6 +71,7 @@ __all__ = [
     "ContainerStateError",
     "Dir",
     "EventLog",
+    "ExecResult",
     "File",
     "FsEvent",
     "HostAccessError",
@@ -87,6 +91,8 @@ __all__ = [
     "RosimError",
     "Runtime",
     "Setting",
+    "ShellSession",
+    "ShellSyntaxError",
     "Symlink",
     "Tmpfs",
     "UnknownProfileError",
@@ -99,5 +105,6 @@ __all__ = [
     "plot_comparison",
     "plot_probe",
     "probe_writes",
+    "programs",
     "standard_settings",
 ]

@@ -84,7 +84,7 @@ def _fedora() -> Image:
         "/var/log/": None,
         "/var/log/lastlog": "",
         "/var/cache/dnf/": None,
-        "/var/lib/dnf/history.sqlite": File(size=98304),
+        "/var/lib/dnf/history.sqlite": b"SQLite format 3\x00" + bytes(4080),
         "/var/lib/dnf/yumdb/": None,
         "/var/lib/rpm/Packages": File(size=12 * 1024**2),
         "/var/lib/rpm/Name": File(size=16384),

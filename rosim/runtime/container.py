@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
-from rosim._errors import ContainerStateError, MountConflictError
+from rosim._errors import ConfigError, ContainerStateError, MountConflictError
 from rosim.fs.events import EventLog
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
@@ -30,6 +30,7 @@ from rosim.fs.namespace import Device, MountEntry, Namespace
 from rosim.fs.overlay import Change, LowerDir, LowerFile, lower_node, overlay_changes
 from rosim.runtime.patching import in_container, inside
 from rosim.runtime.profiles import PlannedMount, Profile
+from rosim.shell.result import ExecResult
 
 if TYPE_CHECKING:
     from rosim.runtime.runtime import Runtime
@@ -46,6 +47,38 @@ class ContainerState(StrEnum):
     RUNNING = "running"
     STOPPED = "stopped"
     REMOVED = "removed"
+
+
+class ShellSession:
+    """A shell session in a container, like ``crictl exec -i -t CTR sh``.
+
+    Variables set with ``export`` and the directory changed with ``cd`` carry
+    over from one :meth:`sh` call to the next; :attr:`history` keeps every
+    result, and :attr:`transcript` shows the whole session.
+    """
+
+    def __init__(self, container: Container) -> None:
+        from rosim.shell.interp import Shell
+
+        self.container = container
+        self._shell = Shell()
+        self.history: list[ExecResult] = []
+
+    def sh(self, command: str, stdin: str = "") -> ExecResult:
+        """Run one command line in this session."""
+        if not isinstance(command, str):
+            raise ConfigError(f"command(={command!r}) must be a str.")
+        self.container._require("sh", ContainerState.RUNNING)
+        output: list[tuple[str, str]] = []
+        status = self.container.run(self._shell.run, command, output, stdin)
+        result = ExecResult(command, status, tuple(output), self.container.prompt)
+        self.history.append(result)
+        return result
+
+    @property
+    def transcript(self) -> str:
+        """Every command of the session with its output, as a terminal shows it."""
+        return "".join(r.transcript for r in self.history)
 
 
 class Container:
@@ -151,6 +184,42 @@ class Container:
             kwargs = {k: in_container(v, patcher) if callable(v) else v
                       for k, v in kwargs.items()}
             return in_container(func, patcher)(*args, **kwargs)
+
+    # ------------------------------------------------------------ commands
+    @property
+    def prompt(self) -> str:
+        """The shell prompt a terminal shows in this container (root's)."""
+        tree = self.image.tree
+        has_bash = any(tree.entry(p) is not None for p in ("/usr/bin/bash", "/bin/bash"))
+        return "sh-4.4# " if has_bash else "/ # "
+
+    def sh(self, command: str, stdin: str = "") -> ExecResult:
+        """Run a command line with the container's shell, like ``podman exec CTR sh -c``.
+
+        Returns an :class:`~rosim.ExecResult` with the output, the exit status
+        and a terminal-like transcript. Each call starts a fresh shell; use
+        :meth:`shell` for a session that keeps variables and the directory.
+        """
+        return self.shell().sh(command, stdin)
+
+    def exec(self, argv: list[str], stdin: str = "") -> ExecResult:
+        """Run a program directly (no shell), like ``crictl exec CTR ARGV...``."""
+        from rosim.shell.interp import Shell
+
+        if not isinstance(argv, list | tuple) or not argv or not all(
+            isinstance(a, str) for a in argv
+        ):
+            raise ConfigError(f"argv(={argv!r}) must be a non-empty list of str.")
+        self._require("exec", ContainerState.RUNNING)
+        output: list[tuple[str, str]] = []
+        shell = Shell(name=self.runtime.profile.value)
+        status = self.run(shell.exec_argv, list(argv), output, stdin)
+        return ExecResult(" ".join(argv), status, tuple(output), self.prompt)
+
+    def shell(self) -> ShellSession:
+        """An interactive-style session: ``session.sh(line)`` keeps env and cwd."""
+        self._require("shell", ContainerState.RUNNING)
+        return ShellSession(self)
 
     # ------------------------------------------------------------ inspection
     @property

@@ -1,0 +1,347 @@
+"""Running parsed command lines inside a container, as ``sh`` would.
+
+A :class:`Shell` executes inside ``Container.run``, so every file it or its
+programs touch goes through the simulated kernel. It follows bash in
+``sh`` mode for the messages and exit codes a learner sees::
+
+    sh: foo: command not found            (127)
+    sh: /tmp/x: Permission denied         (126, not executable or noexec mount)
+    sh: /etc/x: Read-only file system     (1, a failed redirection)
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rosim.shell.parser import Command, ListItem, Word, parse
+
+__all__ = ["DEFAULT_PATH", "Proc", "Shell", "ShellExit", "builtin", "program",
+           "programs"]
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_MARKER = b"rosim-program: "
+
+Program = Callable[["Proc"], int]
+_PROGRAMS: dict[str, Program] = {}
+_BUILTINS: dict[str, Program] = {}
+
+
+def program(name: str) -> Callable[[Program], Program]:
+    """Register a function as the implementation of executable ``name``."""
+    def register(func: Program) -> Program:
+        _PROGRAMS[name] = func
+        return func
+    return register
+
+
+def builtin(*names: str) -> Callable[[Program], Program]:
+    """Register a shell builtin (found without a file in the image)."""
+    def register(func: Program) -> Program:
+        for name in names:
+            _BUILTINS[name] = func
+        return func
+    return register
+
+
+def programs() -> list[str]:
+    """Names of the programs rosim implements (their files must be in the image)."""
+    _load()
+    return sorted(_PROGRAMS)
+
+
+def _load() -> None:
+    from rosim.shell import coreutils, packages, python  # noqa: F401
+
+
+class ShellExit(Exception):
+    """Raised by the ``exit`` builtin to end the shell with a status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Sink:
+    """Where a stream goes: the terminal, a file, or a pipe buffer."""
+
+    def __init__(self, output: list[tuple[str, str]] | None, stream: str,
+                 handle: io.TextIOBase | None = None) -> None:
+        self.output = output
+        self.stream = stream
+        self.handle = handle
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        if self.handle is not None:
+            self.handle.write(text)
+        elif self.output is not None:
+            self.output.append((self.stream, text))
+        else:
+            self.buffer.write(text)
+
+
+@dataclass
+class Proc:
+    """What a program receives: arguments, input, output streams, environment."""
+
+    argv: list[str]
+    stdin: str
+    stdout: _Sink
+    stderr: _Sink
+    shell: Shell
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The program name as invoked (``argv[0]`` without its directory)."""
+        return os.path.basename(self.argv[0])
+
+    def out(self, text: str) -> None:
+        """Write ``text`` to standard output."""
+        self.stdout.write(text)
+
+    def err(self, text: str) -> None:
+        """Write ``text`` to standard error."""
+        self.stderr.write(text)
+
+    def fail(self, message: str, status: int = 1) -> int:
+        """Print ``name: message`` on standard error and return ``status``."""
+        self.err(f"{self.name}: {message}\n")
+        return status
+
+
+class Shell:
+    """A shell session inside a container: variables, cwd, last status."""
+
+    def __init__(self, env: dict[str, str] | None = None, name: str = "sh",
+                 args: list[str] | None = None) -> None:
+        _load()
+        self.env = {"PATH": DEFAULT_PATH, "HOME": "/root", "USER": "root", "SHELL": "/bin/sh"}
+        self.env.update(env or {})
+        self.name = name
+        self.args = args or []
+        self.status = 0
+
+    # ----------------------------------------------------------- running
+    def run(self, line: str, output: list[tuple[str, str]], stdin: str = "") -> int:
+        """Run ``line``; append ``(stream, text)`` pairs to ``output``; return status."""
+        try:
+            items = parse(line)
+        except Exception as exc:  # ShellSyntaxError
+            output.append(("stderr", f"{self.name}: {str(exc).split(': ', 1)[-1]}\n"))
+            self.status = 2
+            return 2
+        try:
+            for item in items:
+                if item.connector == "&&" and self.status != 0:
+                    continue
+                if item.connector == "||" and self.status == 0:
+                    continue
+                self.status = self._pipeline(item, output, stdin)
+        except ShellExit as done:
+            self.status = done.status
+        return self.status
+
+    def exec_argv(self, argv: list[str], output: list[tuple[str, str]], stdin: str = "") -> int:
+        """Run one program from ``argv`` without shell parsing (``crictl exec``)."""
+        proc = Proc(argv, stdin, _Sink(output, "stdout"), _Sink(output, "stderr"), self,
+                    dict(self.env))
+        if "/" not in argv[0] and argv[0] not in _BUILTINS and self._search(
+            argv[0], self.env["PATH"]
+        ) is None:
+            proc.err(f'exec failed: unable to start container process: exec: "{argv[0]}": '
+                     "executable file not found in $PATH\n")
+            return 127
+        try:
+            return self.execute(proc)
+        except ShellExit as done:
+            return done.status
+
+    def _pipeline(self, item: ListItem, output: list[tuple[str, str]], stdin: str) -> int:
+        data = stdin
+        status = 0
+        commands = item.pipeline
+        for i, command in enumerate(commands):
+            last = i == len(commands) - 1
+            out = _Sink(output, "stdout") if last else _Sink(None, "stdout")
+            status = self._command(command, data, out, _Sink(output, "stderr"))
+            data = "" if last else out.buffer.getvalue()
+        return status
+
+    # ----------------------------------------------------------- expansion
+    def _var(self, name: str) -> str:
+        if name == "?":
+            return str(self.status)
+        if name == "#":
+            return str(len(self.args))
+        if name == "0":
+            return self.name
+        if name.isdigit():
+            index = int(name) - 1
+            return self.args[index] if 0 <= index < len(self.args) else ""
+        return self.env.get(name, "")
+
+    def expand(self, word: Word) -> list[str]:
+        """Expand variables and globs in one word; unquoted values are split."""
+        fields: list[str] = [""]
+        globbing = False
+        quoted = False
+        for part in word.parts:
+            if part[0] == "var":
+                value = self._var(part[1])
+                if part[2]:
+                    quoted = True
+                    fields[-1] += value
+                else:
+                    pieces = value.split()
+                    if not pieces:
+                        continue
+                    fields[-1] += pieces[0]
+                    fields.extend(pieces[1:])
+            else:
+                if part[0] != "lit":
+                    quoted = True
+                elif any(ch in part[1] for ch in "*?["):
+                    globbing = True
+                fields[-1] += part[1]
+        if globbing and len(fields) == 1:
+            matches = sorted(glob.glob(fields[0]))
+            if matches:
+                return matches
+        if fields == [""] and not quoted:
+            return []
+        return fields
+
+    # ----------------------------------------------------------- commands
+    def _command(self, command: Command, stdin: str, out: _Sink, err: _Sink) -> int:
+        for name, value in command.assignments:
+            if not command.words:
+                self.env[name] = " ".join(self.expand(value))
+        argv = [f for w in command.words for f in self.expand(w)]
+        env = dict(self.env)
+        for name, value in command.assignments:
+            env[name] = " ".join(self.expand(value))
+        handles: list[io.TextIOBase] = []
+        try:
+            for redirect in command.redirects:
+                target = " ".join(self.expand(redirect.target))
+                if redirect.op == ">&":
+                    if redirect.fd == 2:
+                        err = out if target == "1" else err
+                    else:
+                        out = err if target == "2" else out
+                    continue
+                try:
+                    if redirect.op == "<":
+                        with open(target) as handle:
+                            stdin = handle.read()
+                        continue
+                    handle = open(target, "a" if redirect.op == ">>" else "w")  # noqa: SIM115
+                except OSError as exc:
+                    err.write(f"{self.name}: {target}: {os.strerror(exc.errno or 0)}\n")
+                    return 1
+                handles.append(handle)
+                sink = _Sink(None, "file", handle)
+                if redirect.fd == 2:
+                    err = sink
+                else:
+                    out = sink
+            if not argv:
+                return 0
+            proc = Proc(argv, stdin, out, err, self, env)
+            return self.execute(proc)
+        finally:
+            for handle in handles:
+                try:
+                    handle.close()
+                except OSError as exc:
+                    err.write(f"{self.name}: write error: {os.strerror(exc.errno or 0)}\n")
+
+    def execute(self, proc: Proc) -> int:
+        """Run ``proc.argv``: a builtin, or an executable found as the kernel would."""
+        name = proc.argv[0]
+        if "/" not in name and name in _BUILTINS:
+            return _BUILTINS[name](proc)
+        path = name if "/" in name else self._search(name, proc.env.get("PATH", ""))
+        if path is None:
+            proc.err(f"{self.name}: {name}: command not found\n")
+            return 127
+        status, message = exec_check(path)
+        if message:
+            proc.err(f"{self.name}: {name}: {message}\n")
+            return status
+        return self._run_file(path, proc)
+
+    @staticmethod
+    def _search(name: str, path_var: str) -> str | None:
+        for directory in path_var.split(":"):
+            candidate = os.path.join(directory or ".", name)
+            if os.path.isfile(candidate):
+                return candidate
+        return None
+
+    def _run_file(self, path: str, proc: Proc) -> int:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+        if head.startswith(b"\x7fELF"):
+            index = head.find(_MARKER)
+            if index >= 0:
+                name = head[index + len(_MARKER):].split(b"\n")[0].decode()
+                func = _PROGRAMS.get(name)
+                if func is not None:
+                    try:
+                        return func(proc)
+                    except OSError as exc:
+                        return proc.fail(os.strerror(exc.errno or 0))
+            proc.err(f"{self.name}: {proc.argv[0]}: cannot execute binary file: "
+                     "Exec format error\n")
+            return 126
+        text = head.decode(errors="replace")
+        if text.startswith("#!"):
+            interpreter = text[2:].split("\n")[0].split()
+            if interpreter and interpreter[0] == "/usr/bin/env" and len(interpreter) > 1:
+                interpreter = interpreter[1:]
+            if interpreter and os.path.basename(interpreter[0]) not in ("sh", "bash", "dash"):
+                argv = [*interpreter, path, *proc.argv[1:]]
+                sub = Proc(argv, proc.stdin, proc.stdout, proc.stderr, self, proc.env)
+                return self.execute(sub)
+        with open(path) as handle:
+            script = handle.read()
+        child = Shell(proc.env, name=path, args=proc.argv[1:])
+        output: list[tuple[str, str]] = []
+        status = child.run(script, output, proc.stdin)
+        for stream, chunk in output:
+            (proc.stderr if stream == "stderr" else proc.stdout).write(chunk)
+        return status
+
+
+def exec_check(path: str) -> tuple[int, str]:
+    """What ``execve`` says about ``path``: (status, message) or (0, '') if it may run.
+
+    Follows the kernel: a missing file is ENOENT (127), a directory EACCES
+    ("Is a directory" in bash, 126), a file without an execute bit or on a
+    ``noexec`` mount EACCES ("Permission denied", 126).
+    """
+    from rosim.fs.kernel import kernel
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return (126 if exc.errno == 13 else 127), os.strerror(exc.errno or 2)
+    if stat.S_ISDIR(st.st_mode):
+        return 126, "Is a directory"
+    if not st.st_mode & 0o111:
+        return 126, "Permission denied"
+    k = kernel()
+    node = k.resolve(path)
+    mount = k.mount_of(node)
+    if mount is not None and mount.options.noexec:
+        return 126, "Permission denied"
+    return 0, ""

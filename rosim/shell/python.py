@@ -1,0 +1,81 @@
+"""``python3``: run Python code inside the container, as the interpreter would.
+
+``python3 -c CODE`` and ``python3 FILE [ARGS]`` execute the code with the
+container's file system; ``print`` goes to the command's standard output and
+an uncaught exception prints a traceback and exits with status 1, like
+CPython. ``sys.argv`` is set for the duration of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import traceback
+
+from rosim.shell.interp import Proc, program
+
+__all__: list[str] = []
+
+
+class _Stream(io.TextIOBase):
+    def __init__(self, write) -> None:
+        self._write = write
+
+    def write(self, text: str) -> int:
+        self._write(text)
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+
+@program("python3")
+def _python3(proc: Proc) -> int:
+    args = proc.argv[1:]
+    if args[:1] == ["-c"] and len(args) >= 2:
+        source, filename, argv = args[1], "<string>", ["-c", *args[2:]]
+    elif args and not args[0].startswith("-"):
+        filename = args[0]
+        try:
+            with open(filename) as f:
+                source = f.read()
+        except OSError as exc:
+            proc.err(f"{proc.name}: can't open file '{filename}': [Errno {exc.errno}] "
+                     f"{exc.strerror}\n")
+            return 2
+        argv = args
+    elif args[:1] == ["--version"] or args[:1] == ["-V"]:
+        proc.out("Python 3.11.7\n")
+        return 0
+    else:
+        proc.err("usage: python3 [-c cmd | file] [arg] ...\n")
+        return 2
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as exc:
+        proc.err("".join(traceback.format_exception_only(exc)))
+        return 1
+    namespace = {"__name__": "__main__", "__file__": filename, "__builtins__": __builtins__}
+    saved_argv = sys.argv
+    sys.argv = argv
+    try:
+        with contextlib.redirect_stdout(_Stream(proc.out)), \
+                contextlib.redirect_stderr(_Stream(proc.err)):
+            exec(code, namespace)  # noqa: S102
+    except SystemExit as done:
+        code_ = done.code
+        if isinstance(code_, str):
+            proc.err(code_ + "\n")
+            return 1
+        return int(code_ or 0)
+    except Exception as exc:  # noqa: BLE001 - printed like the interpreter does
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if f.filename == filename]
+        proc.err("Traceback (most recent call last):\n"
+                 + "".join(traceback.format_list(frames))
+                 + "".join(traceback.format_exception_only(exc)))
+        return 1
+    finally:
+        sys.argv = saved_argv
+    return 0
