@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import errno
-import io
 import logging
 import os
 import pathlib
@@ -35,7 +34,7 @@ def workload() -> dict:
     os.write(fd, b"data")
     os.close(fd)
     os.replace(name, "/tmp/renamed")
-    with io.open("/data/db", "ab") as f:
+    with open("/data/db", "ab") as f:
         f.write(b"row\n")
     logging.FileHandler("/tmp/app.log").close()
     for path in ("/etc/motd", "/usr/bin/evil", "/var/log/x"):

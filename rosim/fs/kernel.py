@@ -194,7 +194,8 @@ class Kernel(FakeFilesystem):
         except OSError:
             return None, name, abspath
         if not S_ISDIR(parent.st_mode):
-            return None, name, abspath
+            # The path walk meets a file where a directory should be.
+            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), _path_str(path))
         return parent, name, abspath  # type: ignore[return-value]
 
     def _node(self, path: Any, follow_symlinks: bool = True) -> FakeFile | None:
@@ -223,13 +224,21 @@ class Kernel(FakeFilesystem):
         elif isinstance(node, LowerDir):
             node.meta_changed = True
 
+    def _copy_up_dirs(self, directory: FakeFile | None) -> None:
+        """Creating or removing an entry copies its image directory (and theirs) up."""
+        while isinstance(directory, LowerDir) and not directory.meta_changed:
+            directory.meta_changed = True
+            directory = directory.parent_dir() if directory.parent_dir else None
+
     def _on_delete(self, parent: FakeDirectory | None, name: str) -> None:
+        self._copy_up_dirs(parent)
         if isinstance(parent, LowerDir):
             prefix = parent.image_path.rstrip("/") + "/"
             if parent.tree.entry(prefix + name) is not None:
                 parent.whiteouts.add(name)
 
     def _on_create(self, parent: FakeDirectory | None, name: str) -> None:
+        self._copy_up_dirs(parent)
         if not isinstance(parent, LowerDir) or name not in parent.whiteouts:
             return
         parent.whiteouts.discard(name)
@@ -266,7 +275,12 @@ class Kernel(FakeFilesystem):
             if parent is None:
                 return action()
             self._check_writable(parent, path, call)
-            if op == "rmdir" and self._is_mount_root(self._node(abspath, False)):
+            target = self._node(abspath, False)
+            if op == "rmdir" and target is not None and not S_ISDIR(target.st_mode):
+                raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), _path_str(path))
+            if self._is_mount_root(target):
+                if op == "unlink" and target is not None and S_ISDIR(target.st_mode):
+                    raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), _path_str(path))
                 raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), _path_str(path))
             result = action()
             self._on_delete(parent, name)
@@ -382,6 +396,14 @@ class Kernel(FakeFilesystem):
             if old_abs == new_abs:
                 return None
             target = self._node(new_abs, follow_symlinks=False)
+            if target is not None and target is not node:
+                # vfs_rename's may_delete(): the kinds must match.
+                if S_ISDIR(target.st_mode) and not S_ISDIR(node.st_mode):
+                    raise OSError(errno.EISDIR, os.strerror(errno.EISDIR),
+                                  _path_str(old_file_path), None, _path_str(new_file_path))
+                if S_ISDIR(node.st_mode) and not S_ISDIR(target.st_mode):
+                    raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR),
+                                  _path_str(old_file_path), None, _path_str(new_file_path))
             if self._is_mount_root(node) or self._is_mount_root(target):
                 raise OSError(errno.EBUSY, os.strerror(errno.EBUSY),
                               _path_str(old_file_path), None, _path_str(new_file_path))
@@ -390,6 +412,9 @@ class Kernel(FakeFilesystem):
             ):
                 # overlayfs without redirect_dir cannot move a lower directory.
                 raise OSError(errno.EXDEV, os.strerror(errno.EXDEV),
+                              _path_str(old_file_path), None, _path_str(new_file_path))
+            if target is not None and S_ISDIR(target.st_mode) and target.entries:
+                raise OSError(errno.ENOTEMPTY, os.strerror(errno.ENOTEMPTY),
                               _path_str(old_file_path), None, _path_str(new_file_path))
             self.copy_up(node)
             action()
@@ -441,7 +466,19 @@ class Kernel(FakeFilesystem):
                 self._check_writable(node, path, call)
                 self.copy_up(node)
                 return action()
-            if must_exist or self.exists(abspath, check_link=True):
+            if must_exist:
+                return action()
+            if self.islink(abspath):
+                # A dangling symlink: O_CREAT creates the file it points to.
+                try:
+                    target_path = self.resolve_path(abspath)
+                    parent, name, _ = self._parent(target_path)
+                except OSError:
+                    return action()
+                if parent is None:
+                    return action()
+                call.dev = parent.st_dev
+            elif self.exists(abspath, check_link=True):
                 return action()
             self._check_writable(parent, path, call)
             result = action()

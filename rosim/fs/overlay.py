@@ -183,7 +183,8 @@ def overlay_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
     changes: list[Change] = []
 
     def upper(node: FakeFile, path: str) -> None:
-        if is_opaque(node):
+        lower_entry = tree.entry(path)
+        if is_opaque(node) and lower_entry is not None and lower_entry.kind is EntryKind.DIR:
             changes.append(Change(ChangeKind.DELETED, path))
         elif not getattr(node, "rosim_runtime", False):
             kind = ChangeKind.CHANGED if tree.entry(path) is not None else ChangeKind.ADDED

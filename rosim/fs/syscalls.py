@@ -106,6 +106,25 @@ class ContainerOsModule(FakeOsModule):
         return fs.open_syscall(path, can_write, not create, bool(flags & os.O_EXCL) and create,
                                action, _flags_detail(flags))
 
+    def write(self, fd: int, contents: bytes) -> int:
+        """``os.write``: on a full device, first a short count, then ENOSPC."""
+        wrapper = self.filesystem.get_open_file(fd)
+        node = wrapper.get_object() if hasattr(wrapper, "get_object") else None
+        before = node.st_size if isinstance(node, FakeFile) else None
+        try:
+            return FakeOsModule.write(self, fd, contents)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC or before is None or node is None:
+                raise
+            written = (node.st_size or 0) - before
+            if written <= 0:
+                raise
+            # The bytes that fitted are in the file: report them, as write(2) does.
+            wrapper._io.seek(0, 2)
+            wrapper._io.write(contents[:written])
+            wrapper.update_flush_pos()
+            return written
+
     # calls pyfakefs implements outside the file system object -----------
     def chown(self, path: Any, uid: int, gid: int, *, dir_fd: int | None = None,
               follow_symlinks: bool = True) -> None:

@@ -270,8 +270,12 @@ class Container:
                                     MountOptions(read_only=self.read_only), "image",
                                     self._upper.dev, extra))
         for plan in self._plan:
-            node, dev = self._realize(plan)
             parent = self._mount_point(ns, plan)
+            covered = parent.entries.get(posixpath.basename(plan.destination))
+            node, dev = self._realize(plan)
+            if plan.kind == "tmpfs" and covered is not None and S_ISDIR(covered.st_mode):
+                # runc gives a tmpfs the mode of the directory it covers.
+                node.st_mode = (node.st_mode & ~0o7777) | (covered.st_mode & 0o7777)
             k.attach(parent, node)
             ns.mount_roots[dev] = node
             ns.attachments.append((parent, node, node.name))

@@ -7,8 +7,9 @@ a runtime profile with its read-only settings and the user's mounts (rosim
 
 * the image's files become an overlay lowerdir; a second, lower "base" layer
   holds only what the harness needs (``/usr`` and the ``/bin``, ``/lib``,
-  ``/lib64`` links to it, and the mount points), so the image never shadows
-  the host's ``/usr`` and runc never creates mount points in the upperdir;
+  ``/lib64`` links to it, and bind-mount points such as ``/etc/hostname``),
+  so the image never shadows the host's ``/usr`` and runc does not copy up
+  the image's ``/etc`` to make a mount point (see :func:`_scaffold`);
 * the root is a real overlayfs with an upperdir and a workdir, read-only when
   rosim's root is (``root.readonly``);
 * every mount in the rosim container's mount table (``/proc``, ``/dev``,
@@ -33,7 +34,6 @@ never gets a mount or a container left behind.
 
 from __future__ import annotations
 
-import errno
 import inspect
 import itertools
 import json
@@ -470,29 +470,55 @@ def run_real(setup: Setup, program: str | Callable[[], Any], *,
         )
         return RealRun(result, changes, stderr, listing)
     finally:
-        _cleanup(name if created else None, work, rootfs)
+        _cleanup(name if created else None, work)
 
 
-def _cleanup(name: str | None, work: str, rootfs: str) -> None:
+def _quiet(args: list[str]) -> tuple[int, str]:
+    """Run a clean-up command; never raise, never hang."""
+    try:
+        proc = subprocess.run(args, capture_output=True, timeout=TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return -1, str(exc)
+    return proc.returncode, proc.stderr.decode(errors="replace")
+
+
+def _cleanup(name: str | None, work: str) -> None:
+    """Delete the container, unmount everything below ``work``, remove ``work``."""
     problems = []
     if name is not None:
-        proc = subprocess.run(["runc", "delete", "--force", name], capture_output=True,
-                              timeout=TIMEOUT)
-        if proc.returncode != 0 and b"does not exist" not in proc.stderr:
-            problems.append(f"runc delete --force {name}: {proc.stderr.decode(errors='replace')}")
+        code, err = _quiet(["runc", "delete", "--force", name])
+        if code != 0 and "does not exist" not in err:
+            problems.append(f"runc delete --force {name}: {err}")
     for point in _mounted_under(work):
-        proc = subprocess.run(["umount", point], capture_output=True, timeout=TIMEOUT)
-        if proc.returncode != 0:
-            proc = subprocess.run(["umount", "-l", point], capture_output=True,
-                                  timeout=TIMEOUT)
-            if proc.returncode != 0:
-                problems.append(f"umount {point}: {proc.stderr.decode(errors='replace')}")
+        code, err = _quiet(["umount", point])
+        if code != 0:
+            code, err = _quiet(["umount", "-l", point])
+            if code != 0:
+                problems.append(f"umount {point}: {err}")
     if not _mounted_under(work):
         shutil.rmtree(work, ignore_errors=True)
     else:
         problems.append(f"{work} is still mounted; not removed")
     if problems:
         raise FidelityError("cleanup failed:\n" + "\n".join(problems))
+
+
+def leftovers() -> list[str]:
+    """Mounts or runc containers of this harness still present on the host."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4]
+            if "/rosim-fidelity-" in point:
+                found.append(f"mount {point}")
+    try:
+        proc = subprocess.run(["runc", "list", "-q"], capture_output=True, text=True,
+                              timeout=TIMEOUT)
+        found += [f"container {n}" for n in proc.stdout.split()
+                  if n.startswith(f"rosim-fidelity-{os.getpid()}-")]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return found
 
 
 # ------------------------------------------------------------------- diff
@@ -588,7 +614,3 @@ def proc_mounts_view(text: str, destinations: Iterable[str],
             order.append(dest)
         seen[dest] = f"{dest} {fstype} {','.join(kept)}"
     return [seen[d] for d in order]
-
-
-def errno_name(code: int) -> str:
-    return "errno:" + errno.errorcode[code]
