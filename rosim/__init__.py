@@ -47,13 +47,19 @@ from rosim.runtime.runtime import Runtime
 from rosim.shell.interp import programs
 from rosim.shell.parser import ShellSyntaxError
 from rosim.shell.result import ExecResult
-from rosim.teach.plots import plot_comparison, plot_probe
+from rosim.cri.config import CriConfigError
+from rosim.cri.server import CrioServer, HostTerminal, replay_demo
+from rosim.teach.plots import plot_capabilities, plot_comparison, plot_probe
 from rosim.teach.probe import (
+    Capabilities,
     Comparison,
     ProbeResult,
     ProbeRow,
     Setting,
+    capability_settings,
+    compare_capabilities,
     compare_settings,
+    probe_exec,
     probe_writes,
     standard_settings,
 )
@@ -62,6 +68,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Bind",
+    "Capabilities",
     "Change",
     "ChangeKind",
     "Comparison",
@@ -69,12 +76,15 @@ __all__ = [
     "Container",
     "ContainerState",
     "ContainerStateError",
+    "CriConfigError",
+    "CrioServer",
     "Dir",
     "EventLog",
     "ExecResult",
     "File",
     "FsEvent",
     "HostAccessError",
+    "HostTerminal",
     "Image",
     "ImageError",
     "InvalidPathError",
@@ -99,12 +109,17 @@ __all__ = [
     "Volume",
     "Whiteout",
     "builtin_names",
+    "capability_settings",
+    "compare_capabilities",
     "compare_settings",
     "format_size",
     "parse_size",
+    "plot_capabilities",
     "plot_comparison",
     "plot_probe",
+    "probe_exec",
     "probe_writes",
     "programs",
+    "replay_demo",
     "standard_settings",
 ]

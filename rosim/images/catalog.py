@@ -6,6 +6,7 @@
 * ``pyapp`` — a small Python web app on a slim Debian base: the app in
   ``/app``, Python 3.11 with site-packages, ``/var/log``, an app data dir.
 * ``busybox`` — a minimal image: ``/bin/sh`` and friends.
+* ``redis`` — Redis on Alpine, as in CRI-O's ``container_redis.json``.
 
 Executables are files whose content names the program rosim implements
 (``rosim-program: NAME`` after an ELF-like header), so later chapters can run
@@ -16,7 +17,7 @@ them; to Python code they are ordinary files with mode 0755.
 >>> fedora.tree.entry("/etc/dnf/dnf.conf").kind
 <EntryKind.FILE: 'file'>
 >>> sorted(builtin_names())
-['busybox', 'fedora', 'pyapp']
+['busybox', 'fedora', 'pyapp', 'redis']
 """
 
 from __future__ import annotations
@@ -181,10 +182,33 @@ def _busybox() -> Image:
     return Image.from_dict("busybox:1.36", files)
 
 
+def _redis() -> Image:
+    files: dict[str, object] = {
+        "/bin/busybox": program("busybox"),
+        "/bin/sh": program("sh"),
+        "/etc/passwd": ("root:x:0:0:root:/root:/bin/sh\n"
+                        "redis:x:999:1000:Linux User,,,:/home/redis:\n"),
+        "/etc/group": "root:x:0:\nredis:x:1000:redis\n",
+        "/etc/os-release": 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.4.6\n',
+        "/usr/local/bin/redis-server": program("redis-server"),
+        "/usr/local/bin/redis-cli": program("redis-cli"),
+        "/usr/local/bin/docker-entrypoint.sh": File(
+            "#!/bin/sh\nset -e\nexec \"$@\"\n", mode=0o755),
+        "/data/": Dir(mode=0o755, uid=999, gid=1000),
+        "/tmp/": Dir(mode=0o1777),
+        "/var/run/": None,
+        "/root/": Dir(mode=0o700),
+    }
+    for tool in _COREUTILS:
+        files[f"/bin/{tool}"] = program(tool)
+    return Image.from_dict("redis:alpine", files)
+
+
 _CATALOGUE: dict[str, Callable[[], Image]] = {
     "fedora": _fedora,
     "pyapp": _pyapp,
     "busybox": _busybox,
+    "redis": _redis,
 }
 
 

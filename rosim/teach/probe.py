@@ -32,7 +32,8 @@ from rosim.fs.paths import container_path
 from rosim.runtime.container import Container
 from rosim.runtime.runtime import Runtime
 
-__all__ = ["Comparison", "ProbeResult", "ProbeRow", "Setting", "compare_settings",
+__all__ = ["Capabilities", "Comparison", "ProbeResult", "ProbeRow", "Setting",
+           "capability_settings", "compare_capabilities", "compare_settings", "probe_exec",
            "probe_writes", "standard_settings"]
 
 _PROBE_NAME = ".rosim-probe"
@@ -149,12 +150,13 @@ class Setting:
     container_read_only: bool | None = None
     runtime_options: dict = field(default_factory=dict)
     mounts: tuple = ()
+    privileged: bool = False
 
-    def create(self, image: Image, name: str) -> Container:
-        """Create and start a container for this setting."""
+    def create(self, image: Image, name: str, mounts: tuple = ()) -> Container:
+        """Create and start a container for this setting (plus extra ``mounts``)."""
         runtime = Runtime(self.profile, read_only=self.read_only, **self.runtime_options)
-        ctr = runtime.create(image, name=name, mounts=self.mounts,
-                             read_only=self.container_read_only)
+        ctr = runtime.create(image, name=name, mounts=[*self.mounts, *mounts],
+                             read_only=self.container_read_only, privileged=self.privileged)
         ctr.start()
         return ctr
 
@@ -209,3 +211,98 @@ def compare_settings(image: Image, paths: Sequence[str],
         ctr = setting.create(image, f"compare-{i}")
         results[setting.label] = probe_writes(ctr, paths)
     return Comparison(tuple(paths), tuple(labels), results)
+
+
+# ---------------------------------------------------------------- write + exec
+_EXEC_NAME = ".rosim-exec"
+_SCRIPT = "#!/bin/sh\nexit 0\n"
+
+
+def _drop_and_run(path: str) -> str:
+    """Write an executable into ``path`` and run it, as an attacker's dropper would."""
+    from rosim.shell.interp import Proc, Shell, _Sink
+
+    target = os.path.join(path, _EXEC_NAME) if os.path.isdir(path) else path
+    try:
+        with open(target, "w") as f:
+            f.write(_SCRIPT)
+        os.chmod(target, 0o755)
+    except OSError:
+        return "read-only"
+    output: list[tuple[str, str]] = []
+    shell = Shell()
+    proc = Proc([target], "", _Sink(output, "stdout"), _Sink(output, "stderr"), shell)
+    status = shell.execute(proc)
+    os.remove(target)
+    return "write + exec" if status == 0 else "write, noexec"
+
+
+def probe_exec(ctr: Container, paths: Iterable[str]) -> dict[str, str]:
+    """For each path: ``'read-only'``, ``'write, noexec'`` or ``'write + exec'``.
+
+    The probe writes a small script, makes it executable and runs it through
+    the container's exec rules (``noexec`` mounts refuse it with EACCES), then
+    removes it.
+    """
+    checked = [container_path(p, field="paths item") for p in paths]
+    return dict(zip(checked, ctr.run(lambda: [_drop_and_run(p) for p in checked]),
+                    strict=True))
+
+
+def capability_settings() -> list[Setting]:
+    """The runtime settings compared for write and exec (issue: runtimes side by side)."""
+    from rosim.fs.mounts import Tmpfs
+
+    return [
+        Setting("crio --read-only", "cri-o", read_only=True),
+        Setting("crio, readOnlyRootFilesystem only", "cri-o", container_read_only=True),
+        Setting("crio --read-only, privileged", "cri-o", read_only=True, privileged=True),
+        Setting("podman --read-only", "podman", read_only=True),
+        Setting("podman --read-only --read-only-tmpfs=false", "podman", read_only=True,
+                runtime_options={"read_only_tmpfs": False}),
+        Setting("docker --read-only", "docker", read_only=True),
+        Setting("docker --read-only --tmpfs /tmp", "docker", read_only=True,
+                mounts=(Tmpfs("/tmp"),)),
+    ]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Write/exec outcomes: ``results[label][path]`` is one of three strings."""
+
+    paths: tuple[str, ...]
+    labels: tuple[str, ...]
+    results: dict[str, dict[str, str]]
+
+    def outcome(self, label: str, path: str) -> str:
+        """``'read-only'``, ``'write, noexec'`` or ``'write + exec'``."""
+        return self.results[label][path]
+
+    def __str__(self) -> str:
+        return _table(("path", *self.labels),
+                      ((p, *(self.outcome(lab, p) for lab in self.labels)) for p in self.paths))
+
+    def _repr_html_(self) -> str:
+        return _html_table(("path", *self.labels),
+                           ((p, *(self.outcome(lab, p) for lab in self.labels))
+                            for p in self.paths))
+
+
+def compare_capabilities(image: Image, paths: Sequence[str] | None = None,
+                         settings: Sequence[Setting] | None = None,
+                         volume: str = "/data") -> Capabilities:
+    """Try writing and executing at each path under each setting.
+
+    Every container gets a writable volume at ``volume`` too, so the table
+    shows that a volume is writable (and executable) whatever the root is.
+    """
+    from rosim.fs.mounts import Bind, Volume
+
+    paths = list(paths) if paths is not None else [
+        "/", "/usr", "/etc", "/var/log", "/tmp", "/var/tmp", "/run", "/dev/shm", volume]
+    settings = list(settings) if settings is not None else capability_settings()
+    results = {}
+    for i, setting in enumerate(settings):
+        ctr = setting.create(image, f"caps-{i}", mounts=(Bind(Volume("caps-data"), volume),))
+        results[setting.label] = probe_exec(ctr, paths)
+    return Capabilities(tuple(paths), tuple(s.label for s in settings), results)

@@ -1,0 +1,1 @@
+"""A simulated CRI-O server and crictl, configured with real files."""
