@@ -33,6 +33,8 @@ from rosim._errors import (
     RosimError,
     UnknownProfileError,
 )
+from rosim.cri.config import CriConfigError
+from rosim.cri.server import CrioServer, HostTerminal, replay_demo
 from rosim.fs.events import EventLog, FsEvent
 from rosim.fs.layers import Dir, File, Image, Layer, Symlink, Whiteout
 from rosim.fs.mounts import Bind, MountOptions, Tmpfs, Volume
@@ -47,8 +49,6 @@ from rosim.runtime.runtime import Runtime
 from rosim.shell.interp import programs
 from rosim.shell.parser import ShellSyntaxError
 from rosim.shell.result import ExecResult
-from rosim.cri.config import CriConfigError
-from rosim.cri.server import CrioServer, HostTerminal, replay_demo
 from rosim.teach.plots import plot_capabilities, plot_comparison, plot_probe
 from rosim.teach.probe import (
     Capabilities,
