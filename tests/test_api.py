@@ -60,6 +60,9 @@ def test_readme_example_runs():
             assert str(exc) in line
         else:
             raise AssertionError(f"{call} did not fail")
+    section = text.split("## The Python API", 1)[1].split("\n## ", 1)[0]
+    for extra in re.findall(r"```python\n(.*?)```", section, re.S)[1:]:
+        exec(extra, dict(namespace))  # noqa: S102
 
 
 def test_builtin_images():
