@@ -56,7 +56,8 @@ def _execute(client, code: str, timeout: float = 60) -> dict:
 
 def test_kernel_survives_erofs_and_still_draws():
     """EROFS raised inside a container, then numpy and matplotlib work normally."""
-    manager, client = jupyter_client.manager.start_new_kernel(kernel_name="python3")
+    manager, client = jupyter_client.manager.start_new_kernel(kernel_name="python3",
+                                                              startup_timeout=180)
     try:
         setup, failing, plotting, after = (_execute(client, code) for code in CODE)
         assert setup["status"] == "ok", setup

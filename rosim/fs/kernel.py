@@ -208,6 +208,13 @@ class Kernel(FakeFilesystem):
         except (OSError, TypeError):
             return None
 
+    @staticmethod
+    def child(parent: FakeDirectory, name: str) -> FakeFile | None:
+        """The entry ``name`` of ``parent`` (one dict lookup; no path walk)."""
+        if isinstance(parent, LowerDir):
+            return parent.child(name)
+        return parent._entries.get(name)
+
     def _is_mount_root(self, node: FakeFile | None) -> bool:
         if node is None or self.ns is None:
             return False
@@ -259,7 +266,7 @@ class Kernel(FakeFilesystem):
             if parent is None:
                 return action()
             call.dev = parent.st_dev
-            if exist_first and self.exists(abspath, check_link=True):
+            if exist_first and (name in ("", ".", "..") or self.child(parent, name) is not None):
                 return action()
             self._check_writable(parent, path, call)
             result = action()
@@ -275,7 +282,8 @@ class Kernel(FakeFilesystem):
             if parent is None:
                 return action()
             self._check_writable(parent, path, call)
-            target = self._node(abspath, False)
+            target = (self.child(parent, name) if name not in ("", ".", "..")
+                      else self._node(abspath, False))
             if op == "rmdir" and target is not None and not S_ISDIR(target.st_mode):
                 raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), _path_str(path))
             if self._is_mount_root(target):
@@ -390,12 +398,12 @@ class Kernel(FakeFilesystem):
             except OSError as exc:
                 exc.filename2 = _path_str(new_file_path)
                 raise
-            node = self._node(old_abs, follow_symlinks=False)
+            node = self.child(old_parent, old_name) if old_name else None
             if node is None:
                 return action()
             if old_abs == new_abs:
                 return None
-            target = self._node(new_abs, follow_symlinks=False)
+            target = self.child(new_parent, new_name) if new_name else None
             if target is not None and target is not node:
                 # vfs_rename's may_delete(): the kinds must match.
                 if S_ISDIR(target.st_mode) and not S_ISDIR(node.st_mode):
@@ -435,7 +443,7 @@ class Kernel(FakeFilesystem):
             if source is None or parent is None:
                 return action()
             call.dev = parent.st_dev
-            if self.exists(abspath, check_link=True):
+            if not name or self.child(parent, name) is not None:
                 return action()
             self._check_writable(parent, new_path, call)
             if source.st_dev != parent.st_dev:
@@ -454,10 +462,16 @@ class Kernel(FakeFilesystem):
             if not call.outer:
                 return action()
             parent, name, abspath = self._parent(path)
-            if parent is None:
+            if parent is None or abspath == self.devnull:
                 return action()
             call.dev = parent.st_dev
-            node = self._node(path)
+            entry = self.child(parent, name) if name not in ("", ".", "..") else None
+            if entry is None and name in ("", ".", ".."):
+                node = self._node(path)
+            elif entry is not None and S_ISLNK(entry.st_mode):
+                node = self._node(path)
+            else:
+                node = entry
             if node is not None:
                 node.__dict__.pop("_rosim_kept", None)  # see syscalls._install_partial_write
                 call.dev = node.st_dev
@@ -468,7 +482,7 @@ class Kernel(FakeFilesystem):
                 return action()
             if must_exist:
                 return action()
-            if self.islink(abspath):
+            if entry is not None:
                 # A dangling symlink: O_CREAT creates the file it points to.
                 try:
                     target_path = self.resolve_path(abspath)
@@ -478,8 +492,6 @@ class Kernel(FakeFilesystem):
                 if parent is None:
                     return action()
                 call.dev = parent.st_dev
-            elif self.exists(abspath, check_link=True):
-                return action()
             self._check_writable(parent, path, call)
             result = action()
             self._on_create(parent, name)
@@ -488,9 +500,9 @@ class Kernel(FakeFilesystem):
     # mount-table construction helpers ----------------------------------
     def attach(self, parent: FakeDirectory, node: FakeFile) -> None:
         """Insert ``node`` into ``parent`` as a mount would (replacing a name)."""
-        entries = parent.entries  # loads a LowerDir first
         name = to_string(node.name)
-        old = entries.get(name)
+        old = self.child(parent, name)
+        entries = parent._entries
         if old is not None and old is not node:
             old.st_nlink -= 1
             parent.st_nlink -= 1

@@ -119,6 +119,25 @@ class LowerDir(FakeDirectory):
             self.st_nlink += 1
             node.st_nlink += 1
 
+    def child(self, name: str) -> FakeFile | None:
+        """One entry, built from the image if needed, without loading the rest."""
+        node = self._entries.get(name)
+        if node is not None or self.loaded or name in self.whiteouts:
+            return node
+        prefix = self.image_path if self.image_path.endswith("/") else self.image_path + "/"
+        if self.tree.entry(prefix + name) is None:
+            return None
+        fs = self.filesystem
+        node = lower_node(name, self.tree, prefix + name, fs)
+        self._entries[name] = node
+        node.parent_dir = weakref.ref(self)
+        fs.last_ino += 1
+        node.st_ino = fs.last_ino
+        node.st_dev = self.st_dev
+        self.st_nlink += 1
+        node.st_nlink += 1
+        return node
+
     @property
     def entries(self) -> dict[str, FakeFile]:
         """The directory's entries, read from the image on first access."""

@@ -81,9 +81,10 @@ class ContainerOsModule(FakeOsModule):
                 "lchmod", "mknod"]
 
     def __getattr__(self, name: str) -> Any:
-        if name in _HOST_ONLY:
-            return _refuse(name)
-        return super().__getattr__(name)  # type: ignore[misc]
+        value = _refuse(name) if name in _HOST_ONLY else super().__getattr__(name)  # type: ignore[misc]
+        # Cache: this module object lives for one run() only.
+        self.__dict__[name] = value
+        return value
 
     # ``os.open`` -------------------------------------------------------
     def open(self, path: Any, flags: int, mode: int | None = None, *,

@@ -271,7 +271,7 @@ class Container:
                                     self._upper.dev, extra))
         for plan in self._plan:
             parent = self._mount_point(ns, plan)
-            covered = parent.entries.get(posixpath.basename(plan.destination))
+            covered = k.child(parent, posixpath.basename(plan.destination))
             node, dev = self._realize(plan)
             if plan.kind == "tmpfs" and covered is not None and S_ISDIR(covered.st_mode):
                 # runc gives a tmpfs the mode of the directory it covers.
@@ -356,7 +356,7 @@ class Container:
         i = 0
         while i < len(parts) - 1:
             name = parts[i]
-            child = node.entries.get(name)  # type: ignore[attr-defined]
+            child = k.child(node, name)  # type: ignore[arg-type]
             if child is None:
                 child = k.new_directory(name, 0o755, node.st_dev)
                 child.rosim_runtime = True
@@ -379,7 +379,7 @@ class Container:
             node = child
             path = posixpath.join(path, name)
             i += 1
-        existing = node.entries.get(parts[-1])  # type: ignore[attr-defined]
+        existing = k.child(node, parts[-1])  # type: ignore[arg-type]
         if existing is not None and plan.kind != "file" and not S_ISDIR(existing.st_mode):
             raise MountConflictError(
                 f"destination(={plan.destination!r}) is a file in the container; "
