@@ -176,14 +176,23 @@ def _mode_string(mode: int) -> str:
     return kind + bits
 
 
+def _when(mtime: float) -> str:
+    """GNU ls -l: the time for files under six months old, else the year."""
+    if abs(time.time() - mtime) < 182.5 * 86400:
+        return time.strftime("%b %e %H:%M", time.gmtime(mtime))
+    return time.strftime("%b %e  %Y", time.gmtime(mtime))
+
+
 @program("ls")
 def _ls(proc: Proc) -> int:
-    flags, paths = _flags(proc, "laAd1h")
+    flags, paths = _flags(proc, "laAd1hF")
     status = 0
     show_all = "a" in flags or "A" in flags
     for path in paths or ["."]:
         try:
             st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode) and not flags & {"l", "d", "F"}:
+                st = os.stat(path)  # GNU ls follows a symlink named on the command line
         except OSError as exc:
             status = proc.fail(f"cannot access '{path}': {_why(exc)}", 2)
             continue
@@ -196,17 +205,23 @@ def _ls(proc: Proc) -> int:
             entries = [(n, os.path.join(path, n)) for n in names]
         else:
             entries = [(path, path)]
+        if "l" not in flags:
+            proc.out("".join(name + "\n" for name, _ in entries))
+            continue
+        rows = []
         for name, full in entries:
-            if "l" in flags:
-                s = os.lstat(full)
-                when = time.strftime("%b %e  %Y", time.gmtime(s.st_mtime))
-                link = f" -> {os.readlink(full)}" if stat.S_ISLNK(s.st_mode) else ""
-                user = "root" if s.st_uid == 0 else str(s.st_uid)
-                group = "root" if s.st_gid == 0 else str(s.st_gid)
-                proc.out(f"{_mode_string(s.st_mode)} 1 {user} {group} {s.st_size:>6} "
-                         f"{when} {name}{link}\n")
-            else:
-                proc.out(name + "\n")
+            s = os.lstat(full)
+            link = f" -> {os.readlink(full)}" if stat.S_ISLNK(s.st_mode) else ""
+            user = "root" if s.st_uid == 0 else str(s.st_uid)
+            group = "root" if s.st_gid == 0 else str(s.st_gid)
+            rows.append((_mode_string(s.st_mode), str(s.st_nlink), user, group, str(s.st_size),
+                         _when(s.st_mtime), name + link))
+        if stat.S_ISDIR(st.st_mode) and "d" not in flags:
+            proc.out(f"total {sum(int(r[4]) for r in rows) // 1024}\n")
+        widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
+        for r in rows:
+            proc.out(f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} "
+                     f"{r[4]:>{widths[4]}} {r[5]} {r[6]}\n")
     return status
 
 
@@ -244,6 +259,11 @@ def _rm(proc: Proc) -> int:
     recursive = "r" in flags or "R" in flags
     status = 0
     for path in paths:
+        if not os.path.lexists(path):
+            # rm looks at the file first (fstatat), before it tries to remove it.
+            if "f" not in flags:
+                status = proc.fail(f"cannot remove '{path}': No such file or directory")
+            continue
         try:
             if os.path.isdir(path) and not os.path.islink(path):
                 if not recursive:
@@ -434,10 +454,9 @@ def _df(proc: Proc) -> int:
             chosen.append(best)
         lines = chosen
     human = "h" in flags
-    proc.out(f"{'Filesystem':<15}{'Size' if human else '1K-blocks':>10}{'Used':>10}"
-             f"{'Avail' if human else 'Available':>11} Use% Mounted on\n")
     from rosim.fs.sizes import format_size
 
+    rows = []
     for source, dest, *_ in lines:
         st = os.statvfs(dest)
         total = st.f_blocks * st.f_frsize
@@ -445,10 +464,17 @@ def _df(proc: Proc) -> int:
         used = total - free
         pct = f"{-(-used * 100 // total)}%" if total else "-"
         if human:
-            cols = (format_size(total), format_size(used), format_size(free))
+            cols = [format_size(total).replace("B", ""), format_size(used).replace("B", ""),
+                    format_size(free).replace("B", "")]
         else:
-            cols = (str(total // 1024), str(used // 1024), str(free // 1024))
-        proc.out(f"{source[:14]:<15}{cols[0]:>10}{cols[1]:>10}{cols[2]:>11} {pct:>4} {dest}\n")
+            cols = [str(total // 1024), str(used // 1024), str(free // 1024)]
+        rows.append([source, *cols, pct, dest])
+    header = ["Filesystem", "Size" if human else "1K-blocks", "Used",
+              "Avail" if human else "Available", "Use%", "Mounted on"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+    for r in [header, *rows]:
+        proc.out(f"{r[0]:<{widths[0]}} " + " ".join(f"{r[i]:>{widths[i]}}" for i in range(1, 5))
+                 + f" {r[5]}\n")
     return 0
 
 
@@ -469,4 +495,89 @@ def _stat(proc: Proc) -> int:
                  f"Inode: {st.st_ino:<11} Links: {st.st_nlink}\n"
                  f"Access: ({st.st_mode & 0o7777:04o}/{_mode_string(st.st_mode)})  "
                  f"Uid: ({st.st_uid:>5}/    root)   Gid: ({st.st_gid:>5}/    root)\n")
+    return status
+
+
+def _lines_of(proc: Proc, files: list[str]) -> tuple[list[str], int]:
+    if not files:
+        return proc.stdin.splitlines(keepends=True), 0
+    lines: list[str] = []
+    status = 0
+    for path in files:
+        try:
+            with open(path, errors="replace") as f:
+                lines.extend(f.read().splitlines(keepends=True))
+        except OSError as exc:
+            status = proc.fail(f"{path}: {_why(exc)}")
+    return lines, status
+
+
+def _count_option(proc: Proc, default: int = 10) -> tuple[int, list[str]]:
+    args = proc.argv[1:]
+    count = default
+    if args[:1] == ["-n"] and len(args) > 1 and args[1].lstrip("-").isdigit():
+        count, args = int(args[1]), args[2:]
+    elif args and args[0].startswith("-") and args[0][1:].isdigit():
+        count, args = int(args[0][1:]), args[1:]
+    return count, args
+
+
+@program("head")
+def _head(proc: Proc) -> int:
+    count, files = _count_option(proc)
+    lines, status = _lines_of(proc, files)
+    proc.out("".join(lines[:count]))
+    return status
+
+
+@program("tail")
+def _tail(proc: Proc) -> int:
+    count, files = _count_option(proc)
+    lines, status = _lines_of(proc, files)
+    proc.out("".join(lines[-count:] if count else []))
+    return status
+
+
+@program("wc")
+def _wc(proc: Proc) -> int:
+    flags, files = _flags(proc, "lwc")
+    lines, status = _lines_of(proc, files)
+    text = "".join(lines)
+    counts = {"l": len(lines), "w": len(text.split()), "c": len(text.encode())}
+    chosen = [k for k in "lwc" if k in flags] or list("lwc")
+    proc.out(" ".join(str(counts[k]) for k in chosen) + "\n")
+    return status
+
+
+@program("grep")
+def _grep(proc: Proc) -> int:
+    import re
+
+    flags, args = _flags(proc, "ivcqE")
+    if not args:
+        proc.err("Usage: grep [OPTION]... PATTERNS [FILE]...\n")
+        return 2
+    try:
+        pattern = re.compile(args[0], re.IGNORECASE if "i" in flags else 0)
+    except re.error:
+        return proc.fail(f"invalid regular expression '{args[0]}'", 2)
+    lines, status = _lines_of(proc, args[1:])
+    hits = [line for line in lines if bool(pattern.search(line)) != ("v" in flags)]
+    if "c" in flags:
+        proc.out(f"{len(hits)}\n")
+    elif "q" not in flags:
+        proc.out("".join(line if line.endswith("\n") else line + "\n" for line in hits))
+    if status:
+        return 2
+    return 0 if hits else 1
+
+
+@program("sort")
+def _sort(proc: Proc) -> int:
+    flags, files = _flags(proc, "ru")
+    lines, status = _lines_of(proc, files)
+    lines = [line if line.endswith("\n") else line + "\n" for line in lines]
+    if "u" in flags:
+        lines = list(dict.fromkeys(lines))
+    proc.out("".join(sorted(lines, reverse="r" in flags)))
     return status

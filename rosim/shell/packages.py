@@ -112,14 +112,31 @@ def _table_row(package: Package) -> str:
             f"{package.repo:<16} {package.size:>5}\n")
 
 
+def _dnf_option(name: str, argv: list[str]) -> str | None:
+    """An option from ``--setopt=NAME=VALUE``, else from /etc/dnf/dnf.conf [main]."""
+    for arg in argv:
+        if arg.startswith(f"--setopt={name}="):
+            return arg.split("=", 2)[2]
+    try:
+        with open("/etc/dnf/dnf.conf") as f:
+            for line in f:
+                key, _, value = line.partition("=")
+                if key.strip() == name:
+                    return value.strip()
+    except OSError:
+        pass
+    return None
+
+
 @program("dnf")
 def _dnf(proc: Proc) -> int:
     args = [a for a in proc.argv[1:] if not a.startswith("-")]
     assume_yes = any(a in ("-y", "--assumeyes") for a in proc.argv[1:])
+    logdir = _dnf_option("logdir", proc.argv[1:]) or "/var/log"
     # dnf configures its logging before anything else.
     try:
         for log in ("dnf.log", "dnf.librepo.log", "dnf.rpm.log", "hawkey.log"):
-            _append(f"/var/log/{log}", f"{_DATE} INFO --- logging initialized ---\n")
+            _append(f"{logdir.rstrip('/')}/{log}", f"{_DATE} INFO --- logging initialized ---\n")
     except OSError as exc:
         proc.err(f"Config error: {os.strerror(exc.errno or 0)}: '{exc.filename}'\n")
         return 1

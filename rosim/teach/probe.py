@@ -222,6 +222,14 @@ def _drop_and_run(path: str) -> str:
     """Write an executable into ``path`` and run it, as an attacker's dropper would."""
     from rosim.shell.interp import Proc, Shell, _Sink
 
+    if os.path.lexists(path) and not os.path.isdir(path):
+        # An existing file: test writing without changing it, and its mount's noexec.
+        try:
+            with open(path, "a"):
+                pass
+        except OSError:
+            return "read-only"
+        return "write, noexec" if os.statvfs(path).f_flag & os.ST_NOEXEC else "write + exec"
     target = os.path.join(path, _EXEC_NAME) if os.path.isdir(path) else path
     try:
         with open(target, "w") as f:
