@@ -306,10 +306,23 @@ def _cp(proc: Proc) -> int:
                                    f"{_why(exc) if isinstance(exc, OSError) else exc}")
             continue
         try:
-            shutil.copyfile(src, target)
+            _copy_file(src, target)
         except OSError as exc:
             status = proc.fail(f"cannot create regular file '{target}': {_why(exc)}")
     return status
+
+
+def _copy_file(src: str, target: str, keep_mode: bool = False) -> None:
+    """Copy like cp: a new file gets the source's mode less the umask (all of it for mv)."""
+    existed = os.path.exists(target)
+    shutil.copyfile(src, target)
+    if not existed:
+        mode = os.stat(src).st_mode & 0o7777
+        if not keep_mode:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode &= ~umask & 0o777
+        os.chmod(target, mode)
 
 
 @program("mv")
@@ -329,7 +342,7 @@ def _mv(proc: Proc) -> int:
             elif exc.errno == 18 and not os.path.isdir(src):
                 # Across mounts GNU mv copies, then removes the source.
                 try:
-                    shutil.copyfile(src, target)
+                    _copy_file(src, target, keep_mode=True)
                 except OSError as copy_exc:
                     status = proc.fail(f"cannot create regular file '{target}': "
                                        f"{_why(copy_exc)}")
@@ -478,9 +491,38 @@ def _df(proc: Proc) -> int:
     return 0
 
 
+def _stat_format(fmt: str, path: str, st: os.stat_result) -> str:
+    kind = ("directory" if stat.S_ISDIR(st.st_mode) else "symbolic link"
+            if stat.S_ISLNK(st.st_mode) else "regular file" if st.st_size
+            else "regular empty file")
+    fields = {"a": f"{st.st_mode & 0o7777:o}", "A": _mode_string(st.st_mode),
+              "s": str(st.st_size), "n": path, "F": kind, "i": str(st.st_ino),
+              "h": str(st.st_nlink), "u": str(st.st_uid), "g": str(st.st_gid),
+              "U": "root" if st.st_uid == 0 else "UNKNOWN",
+              "G": "root" if st.st_gid == 0 else "UNKNOWN", "%": "%"}
+    out, i = "", 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            out += fields.get(fmt[i + 1], "?")
+            i += 2
+        else:
+            out += fmt[i]
+            i += 1
+    return out + "\n"
+
+
 @program("stat")
 def _stat(proc: Proc) -> int:
     status = 0
+    args = proc.argv[1:]
+    if args[:1] == ["-c"] and len(args) > 1 or args[:1] and args[0].startswith("--format="):
+        fmt, paths = (args[1], args[2:]) if args[0] == "-c" else (args[0][9:], args[1:])
+        for path in paths:
+            try:
+                proc.out(_stat_format(fmt, path, os.lstat(path)))
+            except OSError as exc:
+                status = proc.fail(f"cannot statx '{path}': {_why(exc)}")
+        return status
     for path in proc.argv[1:]:
         try:
             st = os.lstat(path)
