@@ -179,6 +179,10 @@ class ContainerConfig:
             except ConfigError as exc:
                 raise CriConfigError(str(exc)) from None
             readonly = _get(mount, "readonly", bool, f"{label}: {where}", False)
+            for j, earlier in enumerate(mounts):
+                if earlier.container_path == target:
+                    raise CriConfigError(f"{label}: {where}.container_path(={target!r}) is "
+                                         f"already the container_path of mounts[{j}].")
             mounts.append(CriMount(target, host, readonly))
         working_dir = _get(data, "working_dir", str, label, "") or "/"
         return cls(

@@ -129,6 +129,9 @@ class CrioServer:
                sandbox_config: ConfigSource) -> str:
         """``crictl create POD CONTAINER_CONFIG SANDBOX_CONFIG``; return the id."""
         pod: _Pod = self._find(self._pods, pod_id, "pod")
+        if pod.state != "Ready":
+            raise LifecycleError(f"pod id(={pod.id[:13]!r}): CreateContainer failed as the "
+                                 "sandbox was stopped.")
         config = ContainerConfig.from_source(container_config, base=self.base)
         PodSandboxConfig.from_source(sandbox_config, base=self.base)
         try:
@@ -139,21 +142,34 @@ class CrioServer:
                 f"{pod.config.uid or 'uid'}_{pod.config.attempt}")
         mounts = [Bind(m.host_path, m.container_path, read_only=m.readonly)
                   for m in config.mounts]
-        container = self.runtime.create(image, name=name, mounts=mounts,
-                                        read_only=config.readonly_rootfs,
-                                        privileged=config.privileged)
+        try:
+            container = self._create(image, name, mounts, config, pod)
+        except CriConfigError:
+            raise
+        except ConfigError as exc:
+            raise CriConfigError(f"{config.source}: {exc}") from None
         ctr_id = self._new_id("ctr", name)
         self._ctrs[ctr_id] = _Ctr(ctr_id, pod.id, config, container, config.image)
         pod.containers.append(ctr_id)
         return ctr_id
 
+    def _create(self, image: Image, name: str, mounts: list[Bind], config: ContainerConfig,
+                pod: _Pod) -> Container:
+        return self.runtime.create(image, name=name, mounts=mounts,
+                                   read_only=config.readonly_rootfs,
+                                   privileged=config.privileged,
+                                   command=list(config.command) or None,
+                                   args=list(config.args) if config.args else None,
+                                   env=dict(config.envs),
+                                   workdir=config.working_dir,
+                                   hostname=pod.config.hostname)
+
     def start(self, ctr_id: str) -> None:
         """``crictl start``."""
         entry: _Ctr = self._find(self._ctrs, ctr_id, "container")
+        if self._pods[entry.pod_id].state != "Ready":
+            raise LifecycleError(f"container id(={entry.id[:13]!r}): its sandbox is stopped.")
         entry.container.start()
-        if entry.config.working_dir != "/":
-            entry.container.run(os.makedirs, entry.config.working_dir, exist_ok=True)
-            entry.container._ns.cwd = entry.config.working_dir  # type: ignore[union-attr]
 
     def container(self, ctr_id: str) -> Container:
         """The :class:`~rosim.Container` behind a CRI container id (or prefix)."""
@@ -164,17 +180,13 @@ class CrioServer:
         """``crictl exec CTR CMD``: a string runs through ``sh -c``, a list directly."""
         entry: _Ctr = self._find(self._ctrs, ctr_id, "container")
         if isinstance(cmd, str):
-            session = entry.container.shell()
-            session._shell.env.update(entry.config.envs)
-            return session.sh(cmd, stdin)
+            return entry.container.shell().sh(cmd, stdin)
         return entry.container.exec(list(cmd), stdin)
 
     def session(self, ctr_id: str) -> ShellSession:
         """``crictl exec -i -t CTR sh``: an interactive shell session."""
         entry: _Ctr = self._find(self._ctrs, ctr_id, "container")
-        session = entry.container.shell()
-        session._shell.env.update(entry.config.envs)
-        return session
+        return entry.container.shell()
 
     def stop(self, ctr_id: str) -> None:
         """``crictl stop``."""
@@ -265,6 +277,8 @@ class HostTerminal:
             text = self._host(line)
         except RosimError as exc:
             text = f"FATA[0000] {exc}\n"
+        except IndexError:
+            text = f"FATA[0000] {line.strip()}: missing argument\n"
         self.lines.append(("# ", line, text))
         return text
 

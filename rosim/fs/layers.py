@@ -41,6 +41,7 @@ __all__ = [
     "EntryKind",
     "File",
     "Image",
+    "ImageConfig",
     "ImageTree",
     "Layer",
     "LayerEntry",
@@ -314,9 +315,52 @@ class ImageTree:
         return sum(e.size for e in self._entries.values() if e.kind is EntryKind.FILE)
 
 
+@dataclass(frozen=True)
+class ImageConfig:
+    """The OCI image config that matters here: what a container runs at start.
+
+    ``entrypoint`` + ``cmd`` form the process (Kubernetes ``command`` and
+    ``args`` replace them); ``env`` and ``workdir`` are its environment.
+    """
+
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    workdir: str = "/"
+
+    @classmethod
+    def build(cls, base: ImageConfig | None = None, *, entrypoint: object = None,
+              cmd: object = None, env: object = None, workdir: object = None) -> ImageConfig:
+        """A config from ``base`` with the given fields replaced (validated)."""
+        base = base or cls()
+
+        def argv(value: object, field_name: str) -> tuple[str, ...]:
+            if isinstance(value, str) or not isinstance(value, list | tuple) or not all(
+                isinstance(v, str) for v in value
+            ):
+                raise ImageError(f"{field_name}(={value!r}) must be a list of str.")
+            return tuple(value)
+
+        env_items = base.env
+        if env is not None:
+            if not isinstance(env, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+            ):
+                raise ImageError(f"env(={env!r}) must be a dict of str to str.")
+            env_items = tuple({**dict(base.env), **env}.items())
+        return cls(
+            entrypoint=argv(entrypoint, "entrypoint") if entrypoint is not None
+            else base.entrypoint,
+            cmd=argv(cmd, "cmd") if cmd is not None else base.cmd,
+            env=env_items,
+            workdir=container_path(workdir, field="workdir") if workdir is not None
+            else base.workdir,
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Image:
-    """A container image: a name and a stack of read-only layers, bottom first.
+    """A container image: a name, a stack of read-only layers, and its config.
 
     Create one with :meth:`from_dict`, stack more with :meth:`with_layer`, or
     take a built-in one with :meth:`builtin`. Images are immutable; every
@@ -325,6 +369,7 @@ class Image:
 
     name: str
     layers: tuple[Layer, ...] = field(default_factory=tuple)
+    config: ImageConfig = field(default_factory=ImageConfig)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -332,20 +377,31 @@ class Image:
 
     @classmethod
     def from_dict(
-        cls, name: str, files: Mapping[str, object], *, base: Image | None = None
+        cls, name: str, files: Mapping[str, object], *, base: Image | None = None,
+        entrypoint: list[str] | None = None, cmd: list[str] | None = None,
+        env: Mapping[str, str] | None = None, workdir: str | None = None,
     ) -> Image:
         """Return an image of one layer made from ``files``, on top of ``base``.
 
         Values: ``str``/``bytes`` (a file), ``None`` or a key ending in ``/``
         (a directory), :class:`File`, :class:`Dir`, :class:`Symlink`,
-        :class:`Whiteout`. Parent directories are implied.
+        :class:`Whiteout`. Parent directories are implied. ``entrypoint``,
+        ``cmd``, ``env`` and ``workdir`` set the image config (inherited from
+        ``base`` when not given).
         """
         layers = base.layers if base is not None else ()
-        return cls(name, (*layers, Layer.from_dict(files)))
+        config = ImageConfig.build(base.config if base is not None else None,
+                                   entrypoint=entrypoint, cmd=cmd, env=env, workdir=workdir)
+        return cls(name, (*layers, Layer.from_dict(files)), config)
 
-    def with_layer(self, files: Mapping[str, object], *, name: str | None = None) -> Image:
-        """Return a new image with one more layer made from ``files`` on top."""
-        return Image.from_dict(name or self.name, files, base=self)
+    def with_layer(self, files: Mapping[str, object], *, name: str | None = None,
+                   **config: object) -> Image:
+        """Return a new image with one more layer made from ``files`` on top.
+
+        Keyword arguments (``entrypoint``, ``cmd``, ``env``, ``workdir``)
+        change the config, as a Dockerfile's instructions would.
+        """
+        return Image.from_dict(name or self.name, files, base=self, **config)  # type: ignore[arg-type]
 
     @classmethod
     def builtin(cls, name: str) -> Image:

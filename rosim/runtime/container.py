@@ -61,7 +61,7 @@ class ShellSession:
         from rosim.shell.interp import Shell
 
         self.container = container
-        self._shell = Shell()
+        self._shell = Shell(env=container.env)
         self.history: list[ExecResult] = []
 
     def sh(self, command: str, stdin: str = "") -> ExecResult:
@@ -108,6 +108,13 @@ class Container:
         self._events = EventLog()
         self.state = ContainerState.CREATED
         self.starts = 0
+        #: The process started with the container (image entrypoint + cmd).
+        self.argv: list[str] = []
+        #: Its extra environment variables and working directory.
+        self.env: dict[str, str] = {}
+        self.workdir = image.config.workdir
+        #: What the process printed and returned at each start.
+        self.process_runs: list[ExecResult] = []
 
     def __repr__(self) -> str:
         mode = "ro" if self.read_only else "rw"
@@ -136,6 +143,38 @@ class Container:
         self._mount_all(self._ns)
         self.state = ContainerState.RUNNING
         self.starts += 1
+        if self.argv:
+            self.process_runs.append(self._run_process())
+
+    def _run_process(self) -> ExecResult:
+        """Run the container's process once, in its working directory."""
+        from rosim.shell.interp import Shell
+
+        workdir = self.workdir
+        shell = Shell(env=self.env, name=self.runtime.profile.value)
+        output: list[tuple[str, str]] = []
+
+        def process() -> int:
+            import os
+
+            if os.getcwd() != workdir:
+                try:
+                    os.chdir(workdir)
+                except OSError:
+                    pass
+            return shell.exec_argv(list(self.argv), output)
+
+        status = self.run(process)
+        return ExecResult(" ".join(self.argv), status, tuple(output), self.prompt)
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit status of the process at the last start (None if it has none)."""
+        return self.process_runs[-1].status if self.process_runs else None
+
+    def logs(self) -> str:
+        """What the container's process printed at every start, like ``podman logs``."""
+        return "".join("".join(t for _, t in run.output) for run in self.process_runs)
 
     def stop(self) -> None:
         """Stop the container; its upper layer stays, its tmpfs contents go."""
@@ -212,7 +251,7 @@ class Container:
             raise ConfigError(f"argv(={argv!r}) must be a non-empty list of str.")
         self._require("exec", ContainerState.RUNNING)
         output: list[tuple[str, str]] = []
-        shell = Shell(name=self.runtime.profile.value)
+        shell = Shell(env=self.env, name=self.runtime.profile.value)
         status = self.run(shell.exec_argv, list(argv), output, stdin)
         return ExecResult(" ".join(argv), status, tuple(output), self.prompt)
 
@@ -281,6 +320,8 @@ class Container:
             ns.attachments.append((parent, node, node.name))
             ns.mounts.append(MountEntry(plan.destination, plan.fstype, plan.source,
                                         plan.options, plan.origin, dev))
+        if self._make_workdir(ns):
+            ns.cwd = self.workdir
         proc = next((n for d, n in ns.mount_roots.items()
                      if k.devices[d].fstype is FsType.PROC), None)
         if proc is not None:
@@ -290,6 +331,21 @@ class Container:
             self_dir = k.new_directory("self", 0o555, proc.st_dev)
             k.attach(proc, self_dir)
             self._put_file(self_dir, "mounts", text, 0o444)
+
+    def _make_workdir(self, ns: Namespace) -> bool:
+        """runc creates a missing working directory before the root goes read-only."""
+        k = self._kernel
+        node: FakeFile = ns.root
+        for name in [p for p in self.workdir.split("/") if p]:
+            child = k.child(node, name)  # type: ignore[arg-type]
+            if child is None:
+                child = k.new_directory(name, 0o755, node.st_dev)
+                k.attach(node, child)  # type: ignore[arg-type]
+                k._copy_up_dirs(node)
+            elif not S_ISDIR(child.st_mode):
+                return False
+            node = child
+        return True
 
     def _put_file(self, parent: FakeDirectory, name: str, content: bytes, mode: int) -> None:
         node = self._kernel.new_file(name, content, mode, parent.st_dev)

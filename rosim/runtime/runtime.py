@@ -18,6 +18,7 @@ from pyfakefs.fake_file import FakeDirectory
 from rosim._errors import ConfigError, MountConflictError, UnknownProfileError
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import Bind, FsType, Tmpfs, Volume
+from rosim.fs.paths import container_path
 from rosim.fs.sizes import parse_size
 from rosim.runtime.container import Container, ContainerState
 from rosim.runtime.profiles import PlannedMount, Profile, default_mounts, user_tmpfs_options
@@ -65,14 +66,18 @@ class Runtime:
 
     def create(self, image: Image, name: str | None = None,
                mounts: Iterable[Tmpfs | Bind] = (), *, read_only: bool | None = None,
-               privileged: bool = False) -> Container:
+               privileged: bool = False, command: list[str] | None = None,
+               args: list[str] | None = None, env: dict[str, str] | None = None,
+               workdir: str | None = None, hostname: str | None = None) -> Container:
         """Create (not start) a container from ``image`` with extra ``mounts``.
 
         ``read_only`` is the container's own setting (Kubernetes
         ``readOnlyRootFilesystem``): for CRI-O it can make the root read-only
         but cannot undo the global flag; for Podman and Docker it overrides
-        the runtime's default. Raises :class:`~rosim.ConfigError` subclasses
-        for bad names, mounts and options.
+        the runtime's default. ``command`` and ``args`` replace the image's
+        entrypoint and cmd as Kubernetes' fields do; ``env`` adds variables.
+        Raises :class:`~rosim.ConfigError` subclasses for bad names, mounts
+        and options.
         """
         if not isinstance(image, Image):
             raise ConfigError(f"image(={image!r}) must be a rosim.Image.")
@@ -94,14 +99,29 @@ class Runtime:
         plan = default_mounts(
             self.profile, root_read_only=root_ro, global_read_only=self.read_only,
             read_only_tmpfs=self.read_only_tmpfs, privileged=privileged,
-            taken={m.destination for m in user}, hostname=name,
+            taken={m.destination for m in user}, hostname=hostname or name,
         )
         # The runtime's mounts first, the user's (parents before children)
         # next, the runtime's bind-mounted files last, as /proc/mounts shows.
         user.sort(key=lambda m: m.destination.count("/"))
         plan = ([m for m in plan if m.kind != "file"] + user
                 + [m for m in plan if m.kind == "file"])
+        for field_name, value in (("command", command), ("args", args)):
+            if value is not None and (isinstance(value, str) or not all(
+                    isinstance(v, str) for v in value)):
+                raise ConfigError(f"{field_name}(={value!r}) must be a list of str.")
+        if env is not None and (not isinstance(env, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
+            raise ConfigError(f"env(={env!r}) must be a dict of str to str.")
+        if command is not None:
+            argv = [*command, *(args or [])]
+        else:
+            argv = [*image.config.entrypoint, *(args if args is not None else image.config.cmd)]
         ctr = Container(self, image, name, plan, root_ro, privileged)
+        ctr.argv = argv
+        ctr.env = {**dict(image.config.env), **(env or {})}
+        ctr.workdir = (container_path(workdir, field="workdir") if workdir is not None
+                       else image.config.workdir)
         self.containers[name] = ctr
         return ctr
 

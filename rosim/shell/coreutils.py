@@ -90,6 +90,37 @@ def _unset(proc: Proc) -> int:
     return 0
 
 
+@builtin("set")
+def _set(proc: Proc) -> int:
+    return 0
+
+
+@builtin("exec")
+def _exec(proc: Proc) -> int:
+    if len(proc.argv) < 2:
+        return 0
+    sub = Proc(proc.argv[1:], proc.stdin, proc.stdout, proc.stderr, proc.shell, proc.env)
+    raise ShellExit(proc.shell.execute(sub))
+
+
+@builtin("source", ".")
+def _source(proc: Proc) -> int:
+    if len(proc.argv) < 2:
+        proc.err(f"{proc.shell.name}: {proc.argv[0]}: filename argument required\n")
+        return 2
+    try:
+        with open(proc.argv[1]) as f:
+            script = f.read()
+    except OSError as exc:
+        proc.err(f"{proc.shell.name}: {proc.argv[1]}: {_why(exc)}\n")
+        return 1
+    output: list[tuple[str, str]] = []
+    status = proc.shell.run(script, output, proc.stdin)
+    for stream, text in output:
+        (proc.stderr if stream == "stderr" else proc.stdout).write(text)
+    return status
+
+
 @builtin("test", "[")
 def _test(proc: Proc) -> int:
     args = proc.argv[1:]

@@ -280,6 +280,10 @@ class Shell:
         return self._run_file(path, proc)
 
     @staticmethod
+    def _preload(proc: Proc) -> None:
+        _preload_libraries(proc)
+
+    @staticmethod
     def _search(name: str, path_var: str) -> str | None:
         for directory in path_var.split(":"):
             candidate = os.path.join(directory or ".", name)
@@ -291,15 +295,20 @@ class Shell:
         with open(path, "rb") as handle:
             head = handle.read(4096)
         if head.startswith(b"\x7fELF"):
-            index = head.find(_MARKER)
-            if index >= 0:
-                name = head[index + len(_MARKER):].split(b"\n")[0].decode()
-                func = _PROGRAMS.get(name)
-                if func is not None:
-                    try:
-                        return func(proc)
-                    except OSError as exc:
-                        return proc.fail(os.strerror(exc.errno or 0))
+            # The dynamic loader runs first: /etc/ld.so.preload, then any
+            # payload linked into the binary, then the program itself.
+            self._preload(proc)
+            payload = _marker(head, _PAYLOAD)
+            if payload is not None:
+                _payload(proc, payload)
+            name = _marker(head, _MARKER)
+            if name is not None and name in _PROGRAMS:
+                try:
+                    return _PROGRAMS[name](proc)
+                except OSError as exc:
+                    return proc.fail(os.strerror(exc.errno or 0))
+            if payload is not None:
+                return 0
             proc.err(f"{self.name}: {proc.argv[0]}: cannot execute binary file: "
                      "Exec format error\n")
             return 126
@@ -322,6 +331,50 @@ class Shell:
         return status
 
 
+_PAYLOAD = b"rosim-payload: "
+
+
+def _marker(head: bytes, marker: bytes) -> str | None:
+    index = head.find(marker)
+    if index < 0:
+        return None
+    return head[index + len(marker):].split(b"\n")[0].decode(errors="replace")
+
+
+def _payload(proc: Proc, command: str) -> None:
+    """Run code an implant carries (a shell command line) inside the process."""
+    child = Shell(proc.env, name=proc.shell.name)
+    output: list[tuple[str, str]] = []
+    child.run(command, output)
+    for stream, text in output:
+        (proc.stderr if stream == "stderr" else proc.stdout).write(text)
+
+
+def _preload_libraries(proc: Proc) -> None:
+    """ld.so: load every library named in /etc/ld.so.preload before ``main``."""
+    try:
+        with open("/etc/ld.so.preload") as f:
+            names = f.read().split()
+    except OSError:
+        return
+    for name in names:
+        try:
+            with open(name, "rb") as lib:
+                head = lib.read(4096)
+        except OSError:
+            proc.err(f"ERROR: ld.so: object '{name}' from /etc/ld.so.preload cannot be "
+                     "preloaded (cannot open shared object file): ignored.\n")
+            continue
+        if os.statvfs(name).f_flag & os.ST_NOEXEC:
+            # mmap(PROT_EXEC) of a file on a noexec mount fails with EPERM.
+            proc.err(f"ERROR: ld.so: object '{name}' from /etc/ld.so.preload cannot be "
+                     "preloaded (failed to map segment from shared object): ignored.\n")
+            continue
+        payload = _marker(head, _PAYLOAD)
+        if payload is not None:
+            _payload(proc, payload)
+
+
 def exec_check(path: str) -> tuple[int, str]:
     """What ``execve`` says about ``path``: (status, message) or (0, '') if it may run.
 
@@ -331,17 +384,19 @@ def exec_check(path: str) -> tuple[int, str]:
     """
     from rosim.fs.kernel import kernel
 
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        return (126 if exc.errno == 13 else 127), os.strerror(exc.errno or 2)
-    if stat.S_ISDIR(st.st_mode):
-        return 126, "Is a directory"
-    if not st.st_mode & 0o111:
-        return 126, "Permission denied"
     k = kernel()
-    node = k.resolve(path)
-    mount = k.mount_of(node)
-    if mount is not None and mount.options.noexec:
-        return 126, "Permission denied"
+    try:
+        with k.syscall("execve", path) as call:
+            st = os.stat(path)
+            node = k.resolve(path)
+            call.dev = node.st_dev
+            if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
+                raise OSError(13, os.strerror(13), path)
+            mount = k.mount_of(node)
+            if mount is not None and mount.options.noexec:
+                raise OSError(13, os.strerror(13), path)
+    except OSError as exc:
+        if exc.errno == 13 and stat.S_ISDIR(os.stat(path).st_mode):
+            return 126, "Is a directory"
+        return (126 if exc.errno == 13 else 127), os.strerror(exc.errno or 2)
     return 0, ""
