@@ -211,6 +211,7 @@ def test_exec_a_list_can_run_sh_c():
 def test_exec_a_list_sees_the_config_envs():
     """A program run by exec(ctr, [argv]) sees the envs of the container config."""
     tools = rosim.Image.from_dict("tools", {
+        "/bin/sh": rosim.File(b"\x7fELF\x02\x01\x01\x00rosim-program: sh\n", mode=0o755),
         "/usr/local/bin/greet": rosim.File('#!/bin/sh\necho "GREETING=$GREETING"\n',
                                            mode=0o755)})
     crio = rosim.CrioServer(images={"tools": tools})

@@ -165,7 +165,7 @@ def _pyapp() -> Image:
         "/app/static/index.html": "<h1>pyapp</h1>\n",
         "/app/data/": None,
         "/app/uploads/": None,
-    }, name="pyapp:1.0")
+    }, name="pyapp:1.0", entrypoint=["python3", "/app/app.py"], workdir="/app")
 
 
 def _busybox() -> Image:

@@ -28,7 +28,7 @@ from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
 from rosim.fs.overlay import Change, LowerDir, LowerFile, lower_node, overlay_changes
-from rosim.runtime.patching import in_container, inside
+from rosim.runtime.patching import close_leftovers, in_container, inside, open_file_ids
 from rosim.runtime.profiles import PlannedMount, Profile
 from rosim.shell.result import ExecResult
 
@@ -57,12 +57,31 @@ class ShellSession:
     result, and :attr:`transcript` shows the whole session.
     """
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, login: bool = False) -> None:
         from rosim.shell.interp import Shell
 
         self.container = container
-        self._shell = Shell(env=container.env)
+        self._shell = Shell(env=container.env, cwd=container.workdir)
         self.history: list[ExecResult] = []
+        #: What the shell's start-up files printed (login: /etc/profile.d/*.sh;
+        #: an interactive bash: ~/.bashrc), before the first command.
+        self.startup = self._start_up(login)
+
+    def _start_up(self, login: bool) -> ExecResult:
+        output: list[tuple[str, str]] = []
+
+        def source_files() -> None:
+            import glob
+            import os
+
+            files = sorted(glob.glob("/etc/profile.d/*.sh")) if login else []
+            files.append(self._shell.env.get("HOME", "/root").rstrip("/") + "/.bashrc")
+            for path in files:
+                if os.path.isfile(path):
+                    self._shell.run(f". {path}", output)
+
+        self.container.run(source_files)
+        return ExecResult("", 0, tuple(output), self.container.prompt)
 
     def sh(self, command: str, stdin: str = "") -> ExecResult:
         """Run one command line in this session."""
@@ -78,7 +97,8 @@ class ShellSession:
     @property
     def transcript(self) -> str:
         """Every command of the session with its output, as a terminal shows it."""
-        return "".join(r.transcript for r in self.history)
+        startup = "".join(t for _, t in self.startup.output)
+        return startup + "".join(r.transcript for r in self.history)
 
 
 class Container:
@@ -216,13 +236,19 @@ class Container:
         """
         self._require("run", ContainerState.RUNNING)
         assert self._ns is not None
+        opened_before = open_file_ids(self._kernel)
+        result: Any = None
         with inside(self._ns) as patcher:
             # Real file system functions handed in (``ctr.run(os.remove, p)``)
             # were looked up before patching: use their simulated twins.
             args = tuple(in_container(a, patcher) if callable(a) else a for a in args)
             kwargs = {k: in_container(v, patcher) if callable(v) else v
                       for k, v in kwargs.items()}
-            return in_container(func, patcher)(*args, **kwargs)
+            try:
+                result = in_container(func, patcher)(*args, **kwargs)
+            finally:
+                close_leftovers(self._kernel, opened_before, result)
+        return result  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ commands
     @property
@@ -255,10 +281,13 @@ class Container:
         status = self.run(shell.exec_argv, list(argv), output, stdin)
         return ExecResult(" ".join(argv), status, tuple(output), self.prompt)
 
-    def shell(self) -> ShellSession:
-        """An interactive-style session: ``session.sh(line)`` keeps env and cwd."""
+    def shell(self, login: bool = False) -> ShellSession:
+        """An interactive session (``exec -it CTR bash``): it reads ``~/.bashrc``,
+        and with ``login=True`` also ``/etc/profile.d/*.sh``; then
+        ``session.sh(line)`` runs commands, keeping variables and the directory.
+        """
         self._require("shell", ContainerState.RUNNING)
-        return ShellSession(self)
+        return ShellSession(self, login)
 
     # ------------------------------------------------------------ inspection
     @property

@@ -20,6 +20,7 @@ from __future__ import annotations
 import builtins
 import errno
 import io
+import logging
 import os
 import pathlib
 import sys
@@ -37,7 +38,7 @@ from rosim.fs.kernel import kernel
 from rosim.fs.namespace import Namespace
 from rosim.fs.syscalls import ContainerOsModule, HostAccessError, install_open_hook
 
-__all__ = ["in_container", "inside"]
+__all__ = ["close_leftovers", "in_container", "inside", "open_file_ids"]
 
 
 class _ContainerPatcher(Patcher):
@@ -136,6 +137,61 @@ def in_container(func: Callable[..., Any], patcher: Patcher) -> Callable[..., An
 
 
 @contextmanager
+def _process_logging() -> Iterator[None]:
+    """Give container code its own ``logging`` configuration, like a new process.
+
+    Handlers that the code attaches to loggers (``basicConfig``,
+    ``addHandler``) are detached and closed afterwards, so they neither leak
+    into the notebook nor make the next container's ``basicConfig`` a no-op.
+    """
+    manager = logging.Logger.manager
+    loggers = [logging.root, *(v for v in manager.loggerDict.values()
+                               if isinstance(v, logging.Logger))]
+    saved = {id(lg): (lg, list(lg.handlers), lg.level, lg.disabled) for lg in loggers}
+    try:
+        yield
+    finally:
+        current = [logging.root, *(v for v in manager.loggerDict.values()
+                                   if isinstance(v, logging.Logger))]
+        for logger in current:
+            before = saved.get(id(logger))
+            keep = before[1] if before else []
+            for handler in list(logger.handlers):
+                if handler not in keep:
+                    logger.removeHandler(handler)
+                    try:
+                        handler.close()
+                    except Exception:  # noqa: BLE001, S110 - a simulated file may fail
+                        pass
+            if before:
+                logger.setLevel(before[2])
+                logger.disabled = before[3]
+
+
+def open_file_ids(k: Any) -> set[int]:
+    """Identities of the file objects open in the kernel now (see close_leftovers)."""
+    return {id(w) for ws in k.open_files if ws for w in ws}
+
+
+def close_leftovers(k: Any, before: set[int], keep: Any) -> None:
+    """Process exit: flush and close the files the code left open (not ``keep``).
+
+    CPython closes an unreferenced file at once and flushes the rest at exit;
+    pyfakefs keeps every open file referenced, so rosim closes the ones opened
+    since ``before`` (from :func:`open_file_ids`) when the call ends. A file
+    object the call returns stays open for the caller.
+    """
+    for wrappers in list(k.open_files[3:]):
+        for wrapper in list(wrappers or []):
+            if wrapper is keep or id(wrapper) in before:
+                continue
+            try:
+                wrapper.close()
+            except Exception:  # noqa: BLE001, S110 - e.g. ENOSPC on the final flush
+                pass
+
+
+@contextmanager
 def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatcher]:
     """Run the ``with`` block as a process of the container owning ``ns``."""
     install_open_hook()
@@ -150,7 +206,8 @@ def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatc
             helpers.set_gid(gid)
             tempfile.tempdir = None
             _guard.active = True
-            yield patcher
+            with _process_logging():
+                yield patcher
         finally:
             _guard.active = False
             tempfile.tempdir = saved_tempdir

@@ -32,6 +32,7 @@ def _flags(proc: Proc, known: str) -> tuple[set[str], list[str]]:
 
 
 # ------------------------------------------------------------------ builtins
+@program("echo")
 @builtin("echo")
 def _echo(proc: Proc) -> int:
     args = proc.argv[1:]
@@ -42,11 +43,13 @@ def _echo(proc: Proc) -> int:
     return 0
 
 
+@program("true")
 @builtin("true", ":")
 def _true(proc: Proc) -> int:
     return 0
 
 
+@program("false")
 @builtin("false")
 def _false(proc: Proc) -> int:
     return 1
@@ -54,9 +57,18 @@ def _false(proc: Proc) -> int:
 
 @builtin("exit")
 def _exit(proc: Proc) -> int:
-    raise ShellExit(int(proc.argv[1]) if len(proc.argv) > 1 else proc.shell.status)
+    if len(proc.argv) > 1:
+        try:
+            status = int(proc.argv[1])
+        except ValueError:
+            proc.err(f"{proc.shell.name}: exit: {proc.argv[1]}: numeric argument required\n")
+            raise ShellExit(2) from None
+    else:
+        status = proc.shell.status
+    raise ShellExit(status % 256)
 
 
+@program("pwd")
 @builtin("pwd")
 def _pwd(proc: Proc) -> int:
     proc.out(os.getcwd() + "\n")
@@ -77,9 +89,10 @@ def _cd(proc: Proc) -> int:
 @builtin("export")
 def _export(proc: Proc) -> int:
     for arg in proc.argv[1:]:
-        if "=" in arg:
-            name, _, value = arg.partition("=")
+        name, equals, value = arg.partition("=")
+        if equals:
             proc.shell.env[name] = value
+        proc.shell.exported.add(name)
     return 0
 
 
@@ -87,6 +100,7 @@ def _export(proc: Proc) -> int:
 def _unset(proc: Proc) -> int:
     for name in proc.argv[1:]:
         proc.shell.env.pop(name, None)
+        proc.shell.exported.discard(name)
     return 0
 
 
@@ -121,10 +135,12 @@ def _source(proc: Proc) -> int:
     return status
 
 
+@program("test")
+@program("[")
 @builtin("test", "[")
 def _test(proc: Proc) -> int:
     args = proc.argv[1:]
-    if proc.argv[0] == "[":
+    if proc.name == "[":
         if not args or args[-1] != "]":
             proc.err(f"{proc.shell.name}: [: missing `]'\n")
             return 2
@@ -172,10 +188,12 @@ def _evaluate(args: list[str]) -> bool:
         numeric = {"-eq": int.__eq__, "-ne": int.__ne__, "-lt": int.__lt__,
                    "-gt": int.__gt__, "-le": int.__le__, "-ge": int.__ge__}
         if op in numeric:
-            try:
-                return numeric[op](int(left), int(right))
-            except ValueError:
-                raise ValueError(f"{left}: integer expression expected") from None
+            for operand in (left, right):
+                try:
+                    int(operand)
+                except ValueError:
+                    raise ValueError(f"{operand}: integer expression expected") from None
+            return numeric[op](int(left), int(right))
         raise ValueError(f"{op}: binary operator expected")
     raise ValueError("too many arguments")
 
@@ -199,12 +217,14 @@ def _cat(proc: Proc) -> int:
 def _mode_string(mode: int) -> str:
     kind = "d" if stat.S_ISDIR(mode) else "l" if stat.S_ISLNK(mode) else (
         "c" if stat.S_ISCHR(mode) else "-")
-    bits = "".join(
+    bits = list("".join(
         ch if mode & (1 << (8 - i)) else "-" for i, ch in enumerate("rwxrwxrwx")
-    )
-    if mode & stat.S_ISVTX:
-        bits = bits[:8] + ("t" if mode & 0o001 else "T")
-    return kind + bits
+    ))
+    for flag, index, on, off in ((stat.S_ISUID, 2, "s", "S"), (stat.S_ISGID, 5, "s", "S"),
+                                 (stat.S_ISVTX, 8, "t", "T")):
+        if mode & flag:
+            bits[index] = on if bits[index] == "x" else off
+    return kind + "".join(bits)
 
 
 def _when(mtime: float) -> str:
@@ -219,7 +239,14 @@ def _ls(proc: Proc) -> int:
     flags, paths = _flags(proc, "laAd1hF")
     status = 0
     show_all = "a" in flags or "A" in flags
-    for path in paths or ["."]:
+    targets = paths or ["."]
+    if len(targets) > 1:
+        def is_dir(p: str) -> bool:
+            return os.path.isdir(p) and "d" not in flags
+        targets = sorted(t for t in targets if not is_dir(t)) + sorted(
+            t for t in targets if is_dir(t))
+    first = True
+    for path in targets:
         try:
             st = os.lstat(path)
             if stat.S_ISLNK(st.st_mode) and not flags & {"l", "d", "F"}:
@@ -231,8 +258,11 @@ def _ls(proc: Proc) -> int:
             names = sorted(os.listdir(path))
             if not show_all:
                 names = [n for n in names if not n.startswith(".")]
-            if len(paths) > 1:
-                proc.out(f"{path}:\n")
+            elif "a" in flags:
+                names = [".", "..", *names]
+            if len(targets) > 1:
+                proc.out(("" if first else "\n") + f"{path}:\n")
+            first = False
             entries = [(n, os.path.join(path, n)) for n in names]
         else:
             entries = [(path, path)]
@@ -370,6 +400,20 @@ def _mv(proc: Proc) -> int:
         except OSError as exc:
             if exc.errno == 2 and not os.path.lexists(src):
                 status = proc.fail(f"cannot stat '{src}': No such file or directory")
+            elif exc.errno == 18 and os.path.isdir(src) and not os.path.islink(src):
+                try:
+                    shutil.copytree(src, target, symlinks=True)
+                except OSError as copy_exc:
+                    status = proc.fail(f"cannot create directory '{target}': "
+                                       f"{_why(copy_exc)}")
+                    continue
+                except shutil.Error as copy_exc:
+                    status = proc.fail(f"cannot move '{src}' to '{target}': {copy_exc}")
+                    continue
+                try:
+                    shutil.rmtree(src)
+                except OSError as rm_exc:
+                    status = proc.fail(f"cannot remove '{src}': {_why(rm_exc)}")
             elif exc.errno == 18 and not os.path.isdir(src):
                 # Across mounts GNU mv copies, then removes the source.
                 try:
@@ -434,7 +478,11 @@ def _parse_mode(text: str, current: int) -> int:
         elif op == "-":
             mode &= ~mask
         else:
-            mode = (mode & ~0o777) | mask
+            cleared = 0
+            for shift, letter in ((6, "u"), (3, "g"), (0, "o")):
+                if letter in who or "a" in who:
+                    cleared |= 0o7 << shift
+            mode = (mode & ~cleared) | mask
     return mode
 
 
@@ -485,11 +533,12 @@ def _mount(proc: Proc) -> int:
 def _df(proc: Proc) -> int:
     flags, paths = _flags(proc, "hT")
     lines = _mount_lines()
+    status = 0
     if paths:
         chosen = []
         for path in paths:
             if not os.path.exists(path):
-                proc.fail(f"{path}: No such file or directory")
+                status = proc.fail(f"{path}: No such file or directory")
                 continue
             real = os.path.abspath(path)
             under = [m for m in lines
@@ -519,7 +568,7 @@ def _df(proc: Proc) -> int:
     for r in [header, *rows]:
         proc.out(f"{r[0]:<{widths[0]}} " + " ".join(f"{r[i]:>{widths[i]}}" for i in range(1, 5))
                  + f" {r[5]}\n")
-    return 0
+    return status
 
 
 def _stat_format(fmt: str, path: str, st: os.stat_result) -> str:

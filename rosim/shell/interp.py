@@ -18,7 +18,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rosim.shell.parser import Command, ListItem, Word, parse
+from rosim.shell.parser import Command, ListItem, ShellSyntaxError, Word, parse
 
 __all__ = ["DEFAULT_PATH", "Proc", "Shell", "ShellExit", "builtin", "program",
            "programs"]
@@ -121,23 +121,35 @@ class Shell:
     """A shell session inside a container: variables, cwd, last status."""
 
     def __init__(self, env: dict[str, str] | None = None, name: str = "sh",
-                 args: list[str] | None = None) -> None:
+                 args: list[str] | None = None, cwd: str | None = None) -> None:
         _load()
         self.env = {"PATH": DEFAULT_PATH, "HOME": "/root", "USER": "root", "SHELL": "/bin/sh"}
         self.env.update(env or {})
+        #: Variables passed to programs; ``NAME=value`` alone sets a shell
+        #: variable that programs do not see until ``export NAME``.
+        self.exported = set(self.env)
         self.name = name
         self.args = args or []
         self.status = 0
+        self.cwd: str | None = cwd
 
     # ----------------------------------------------------------- running
     def run(self, line: str, output: list[tuple[str, str]], stdin: str = "") -> int:
         """Run ``line``; append ``(stream, text)`` pairs to ``output``; return status."""
         try:
             items = parse(line)
-        except Exception as exc:  # ShellSyntaxError
-            output.append(("stderr", f"{self.name}: {str(exc).split(': ', 1)[-1]}\n"))
+        except ShellSyntaxError as exc:
+            output.append(("stderr", f"{self.name}: {exc.shell_message}\n"))
             self.status = 2
             return 2
+        # A shell has its own working directory: a child's cd leaves ours alone.
+        outer_cwd = os.getcwd()
+        if self.cwd is None:
+            self.cwd = outer_cwd
+        try:
+            os.chdir(self.cwd)
+        except OSError:
+            pass
         try:
             for item in items:
                 if item.connector == "&&" and self.status != 0:
@@ -147,18 +159,35 @@ class Shell:
                 self.status = self._pipeline(item, output, stdin)
         except ShellExit as done:
             self.status = done.status
+        finally:
+            self.cwd = os.getcwd()
+            try:
+                os.chdir(outer_cwd)
+            except OSError:
+                pass
         return self.status
 
     def exec_argv(self, argv: list[str], output: list[tuple[str, str]], stdin: str = "") -> int:
-        """Run one program from ``argv`` without shell parsing (``crictl exec``)."""
+        """Run one program from ``argv`` without shell parsing (``crictl exec``).
+
+        A program that cannot start gets the OCI runtime's message, as
+        ``crictl exec`` shows it.
+        """
         proc = Proc(argv, stdin, _Sink(output, "stdout"), _Sink(output, "stderr"), self,
                     dict(self.env))
-        if "/" not in argv[0] and argv[0] not in _BUILTINS and self._search(
-            argv[0], self.env["PATH"]
-        ) is None:
-            proc.err(f'exec failed: unable to start container process: exec: "{argv[0]}": '
-                     "executable file not found in $PATH\n")
-            return 127
+        prefix = "exec failed: unable to start container process: exec: "
+        if "/" not in argv[0] and argv[0] not in _BUILTINS:
+            if self._search(argv[0], self.env["PATH"]) is None:
+                proc.err(f'{prefix}"{argv[0]}": executable file not found in $PATH\n')
+                return 127
+        elif "/" in argv[0]:
+            status, message = exec_check(argv[0])
+            if message:
+                reason = (f"stat {argv[0]}: no such file or directory" if status == 127
+                          else "is a directory" if message == "Is a directory"
+                          else "permission denied")
+                proc.err(f'{prefix}"{argv[0]}": {reason}\n')
+                return status
         try:
             return self.execute(proc)
         except ShellExit as done:
@@ -206,11 +235,15 @@ class Shell:
                     fields[-1] += pieces[0]
                     fields.extend(pieces[1:])
             else:
+                text = part[1]
                 if part[0] != "lit":
                     quoted = True
-                elif any(ch in part[1] for ch in "*?["):
-                    globbing = True
-                fields[-1] += part[1]
+                else:
+                    if any(ch in text for ch in "*?["):
+                        globbing = True
+                    if fields == [""] and (text == "~" or text.startswith("~/")):
+                        text = self.env.get("HOME", "/root") + text[1:]
+                fields[-1] += text
         if globbing and len(fields) == 1:
             matches = sorted(glob.glob(fields[0]))
             if matches:
@@ -225,7 +258,7 @@ class Shell:
             if not command.words:
                 self.env[name] = " ".join(self.expand(value))
         argv = [f for w in command.words for f in self.expand(w)]
-        env = dict(self.env)
+        env = {k: v for k, v in self.env.items() if k in self.exported}
         for name, value in command.assignments:
             env[name] = " ".join(self.expand(value))
         handles: list[io.TextIOBase] = []
@@ -277,7 +310,16 @@ class Shell:
         if message:
             proc.err(f"{self.name}: {name}: {message}\n")
             return status
-        return self._run_file(path, proc)
+        from rosim.fs.kernel import kernel
+        from rosim.runtime.patching import close_leftovers, open_file_ids
+
+        k = kernel()
+        opened_before = open_file_ids(k)
+        try:
+            return self._run_file(path, proc)
+        finally:
+            # The program exits: the files it left open are flushed and closed.
+            close_leftovers(k, opened_before, None)
 
     @staticmethod
     def _preload(proc: Proc) -> None:
@@ -317,6 +359,12 @@ class Shell:
             interpreter = text[2:].split("\n")[0].split()
             if interpreter and interpreter[0] == "/usr/bin/env" and len(interpreter) > 1:
                 interpreter = interpreter[1:]
+            if interpreter and not os.path.exists(interpreter[0]) and text[2:3] != " " and (
+                interpreter[0].startswith("/")
+            ):
+                proc.err(f"{self.name}: {path}: {interpreter[0]}: bad interpreter: "
+                         "No such file or directory\n")
+                return 126
             if interpreter and os.path.basename(interpreter[0]) not in ("sh", "bash", "dash"):
                 argv = [*interpreter, path, *proc.argv[1:]]
                 sub = Proc(argv, proc.stdin, proc.stdout, proc.stderr, self, proc.env)

@@ -378,6 +378,13 @@ def _apt_get(proc: Proc) -> int:
 
 @program("dpkg")
 def _dpkg(proc: Proc) -> int:
+    if "-l" in proc.argv or "--list" in proc.argv:
+        # Listing only reads the status database: no lock.
+        with open("/var/lib/dpkg/status") as f:
+            for line in f:
+                if line.startswith("Package: "):
+                    proc.out(f"ii  {line.split(': ', 1)[1].strip()}\n")
+        return 0
     try:
         with open("/var/lib/dpkg/lock", "a"):
             pass
@@ -385,12 +392,6 @@ def _dpkg(proc: Proc) -> int:
         proc.err(f"dpkg: error: unable to access the dpkg database directory /var/lib/dpkg: "
                  f"{os.strerror(exc.errno or 0)}\n")
         return 2
-    if "-l" in proc.argv or "--list" in proc.argv:
-        with open("/var/lib/dpkg/status") as f:
-            for line in f:
-                if line.startswith("Package: "):
-                    proc.out(f"ii  {line.split(': ', 1)[1].strip()}\n")
-        return 0
     return proc.fail("error: need an action option", 2)
 
 
@@ -408,17 +409,24 @@ def _pip(proc: Proc) -> int:
     if site is None:
         proc.err("ERROR: no site-packages directory\n")
         return 1
+    fresh = []
     for name in args[1:]:
         version = _PIP.get(name.lower())
+        if version is not None and os.path.isdir(f"{site}/{name}-{version}.dist-info"):
+            proc.out(f"Requirement already satisfied: {name} in {site} ({version})\n")
+            continue
+        fresh.append(name)
         if version is None:
             proc.err(f"ERROR: Could not find a version that satisfies the requirement {name} "
                      "(from versions: none)\nERROR: No matching distribution found for "
                      f"{name}\n")
             return 1
         proc.out(f"Collecting {name}\n  Downloading {name}-{version}-py3-none-any.whl (62 kB)\n")
-    proc.out("Installing collected packages: " + ", ".join(args[1:]) + "\n")
+    if not fresh:
+        return 0
+    proc.out("Installing collected packages: " + ", ".join(fresh) + "\n")
     try:
-        for name in args[1:]:
+        for name in fresh:
             version = _PIP[name.lower()]
             os.makedirs(f"{site}/{name}", exist_ok=True)
             with open(f"{site}/{name}/__init__.py", "w") as f:
@@ -430,5 +438,5 @@ def _pip(proc: Proc) -> int:
         proc.err(f"ERROR: Could not install packages due to an OSError: {exc}\n\n")
         return 1
     proc.out("Successfully installed " + " ".join(
-        f"{n}-{_PIP[n.lower()]}" for n in args[1:]) + "\n")
+        f"{n}-{_PIP[n.lower()]}" for n in fresh) + "\n")
     return 0

@@ -24,7 +24,15 @@ __all__ = ["Command", "ListItem", "Redirect", "ShellSyntaxError", "Word", "parse
 
 
 class ShellSyntaxError(ConfigError):
-    """A command line cannot be parsed (unclosed quote, missing word...)."""
+    """A command line cannot be parsed (unclosed quote, missing word...).
+
+    ``shell_message`` is what sh itself prints, e.g. ``syntax error near
+    unexpected token `&&'``.
+    """
+
+    def __init__(self, line: str, shell_message: str) -> None:
+        super().__init__(f"command(={line!r}): {shell_message}")
+        self.shell_message = shell_message
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,8 @@ class ListItem:
     pipeline: tuple[Command, ...] = field(default_factory=tuple)
 
 
-_OPERATORS = ("&&", "||", ">>", "2>>", "2>&1", ">&2", "1>&2", "2>", ">", "<", "|", ";",
+_OPERATORS = ("&&", "||", ">>", "2>>", "2>&1", ">&2", "1>&2", "&>", ">&", "2>", ">", "<", "|",
+              ";", "&",
               "\n")
 _SPECIAL = set(" \t\n;&|<>")
 
@@ -125,7 +134,7 @@ def _tokens(line: str) -> list[tuple[str, object]]:
         elif c == "'":
             end = line.find("'", i + 1)
             if end < 0:
-                raise ShellSyntaxError(f"command(={line!r}) has an unclosed single quote.")
+                raise ShellSyntaxError(line, "unexpected EOF while looking for matching `''")
             parts.append(("sq", line[i + 1:end]))
             i = end + 1
         elif c == '"':
@@ -148,7 +157,7 @@ def _tokens(line: str) -> list[tuple[str, object]]:
                     buf += line[i]
                     i += 1
             if i >= n:
-                raise ShellSyntaxError(f"command(={line!r}) has an unclosed double quote.")
+                raise ShellSyntaxError(line, "unexpected EOF while looking for matching `\"'")
             parts.append(("dq", buf))
             i += 1
         elif c == "$":
@@ -170,7 +179,7 @@ def _var_name(line: str, i: int) -> tuple[str | None, int]:
     if j < len(line) and line[j] == "{":
         end = line.find("}", j)
         if end < 0:
-            raise ShellSyntaxError(f"command(={line!r}) has an unclosed '${{'.")
+            raise ShellSyntaxError(line, "bad substitution")
         return line[j + 1:end], end + 1
     if j < len(line) and line[j] in "?$#0123456789":
         return line[j], j + 1
@@ -198,7 +207,7 @@ def _assignment(word: Word) -> tuple[str, Word] | None:
 def parse(line: str) -> list[ListItem]:
     """Parse a command line into list items; raise ShellSyntaxError when malformed."""
     if not isinstance(line, str):
-        raise ShellSyntaxError(f"command(={line!r}) must be a str.")
+        raise ShellSyntaxError(repr(line), "the command must be a str")
     items: list[ListItem] = []
     pipeline: list[Command] = []
     words: list[Word] = []
@@ -212,9 +221,7 @@ def parse(line: str) -> list[ListItem]:
         nonlocal words, assigns, redirects
         if not words and not assigns and not redirects:
             if required:
-                raise ShellSyntaxError(
-                    f"command(={line!r}): syntax error near unexpected token {op!r}."
-                )
+                raise ShellSyntaxError(line, f"syntax error near unexpected token `{op}'")
             return
         pipeline.append(Command(tuple(assigns), tuple(words), tuple(redirects)))
         words, assigns, redirects = [], [], []
@@ -236,19 +243,33 @@ def parse(line: str) -> list[ListItem]:
             redirects.append(Redirect(fd, ">&", Word((("lit", target),))))
             i += 1
             continue
-        if op in (">", ">>", "<", "2>", "2>>"):
+        if op in (">", ">>", "<", "2>", "2>>", "&>", ">&"):
             if i + 1 >= len(tokens) or tokens[i + 1][0] != "word":
-                raise ShellSyntaxError(
-                    f"command(={line!r}): syntax error near unexpected token 'newline'."
-                )
-            fd = 2 if op.startswith("2") else (0 if op == "<" else 1)
-            redirects.append(Redirect(fd, op.lstrip("2") or ">", tokens[i + 1][1]))  # type: ignore[arg-type]
+                after = str(tokens[i + 1][1]) if i + 1 < len(tokens) else "newline"
+                after = "newline" if after == "\n" else after
+                raise ShellSyntaxError(line, f"syntax error near unexpected token `{after}'")
+            target = tokens[i + 1][1]
+            if op in ("&>", ">&"):
+                # Both streams to the file: > FILE 2>&1.
+                redirects.append(Redirect(1, ">", target))  # type: ignore[arg-type]
+                redirects.append(Redirect(2, ">&", Word((("lit", "1"),))))
+            else:
+                fd = 2 if op.startswith("2") else (0 if op == "<" else 1)
+                redirects.append(Redirect(fd, op.lstrip("2") or ">", target))  # type: ignore[arg-type]
             i += 2
             continue
         if op == "|":
             end_command(True, "|")
+            if i + 1 >= len(tokens) or tokens[i + 1][0] != "word":
+                raise ShellSyntaxError(line, "syntax error: unexpected end of file"
+                                       if i + 1 >= len(tokens)
+                                       else f"syntax error near unexpected token "
+                                            f"`{tokens[i + 1][1]}'")
             i += 1
             continue
+        if op == "&":
+            # A background job runs to completion here: nothing runs concurrently.
+            op = ";"
         # ';', '&&', '||', newline end a pipeline
         had = bool(words or assigns or redirects)
         end_command(op in ("&&", "||") or (op == ";" and not pipeline and not had), str(op))
@@ -256,9 +277,7 @@ def parse(line: str) -> list[ListItem]:
             items.append(ListItem(connector, tuple(pipeline)))
             pipeline = []
         elif op in ("&&", "||"):
-            raise ShellSyntaxError(
-                f"command(={line!r}): syntax error near unexpected token {op!r}."
-            )
+            raise ShellSyntaxError(line, f"syntax error near unexpected token `{op}'")
         connector = None if op == "\n" else str(op)
         if op == ";":
             connector = ";"
@@ -267,5 +286,5 @@ def parse(line: str) -> list[ListItem]:
     if pipeline:
         items.append(ListItem(connector, tuple(pipeline)))
     elif connector in ("&&", "||"):
-        raise ShellSyntaxError(f"command(={line!r}): syntax error: unexpected end of file.")
+        raise ShellSyntaxError(line, "syntax error: unexpected end of file")
     return items

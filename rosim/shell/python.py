@@ -1,7 +1,9 @@
 """``python3``: run Python code inside the container, as the interpreter would.
 
 ``python3 -c CODE`` and ``python3 FILE [ARGS]`` execute the code with the
-container's file system; ``print`` goes to the command's standard output and
+container's file system, after what ``import site`` would run (``.pth``
+import lines and ``sitecustomize`` in site-packages; ``-S``/``-I`` skip
+it); ``print`` goes to the command's standard output and
 an uncaught exception prints a traceback and exits with status 1, like
 CPython. ``sys.argv`` is set for the duration of the run.
 """
@@ -30,9 +32,51 @@ class _Stream(io.TextIOBase):
         return True
 
 
+SITE_DIRS = ("/usr/local/lib/python3.11/site-packages", "/usr/lib/python3.6/site-packages",
+             "/usr/lib64/python3.6/site-packages", "/usr/lib/python3/dist-packages")
+
+
+def _site(proc: Proc) -> None:
+    """What ``import site`` does at start-up: ``.pth`` import lines, sitecustomize.
+
+    As in CPython, a failing hook prints a short message and start-up goes on.
+    """
+    import os
+
+    dirs = [d for d in SITE_DIRS if os.path.isdir(d)]
+    for directory in dirs:
+        for name in sorted(os.listdir(directory)):
+            if not name.endswith(".pth"):
+                continue
+            path = os.path.join(directory, name)
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(("import ", "import\t")):
+                        try:
+                            exec(line, {"__builtins__": __builtins__})  # noqa: S102
+                        except Exception as exc:  # noqa: BLE001
+                            proc.err(f"Error processing line of {path}:\n  {exc!r}\n")
+    for directory in dirs:
+        path = os.path.join(directory, "sitecustomize.py")
+        if os.path.isfile(path):
+            with open(path) as f:
+                source = f.read()
+            try:
+                exec(compile(source, path, "exec"),  # noqa: S102
+                     {"__name__": "sitecustomize", "__builtins__": __builtins__})
+            except Exception as exc:  # noqa: BLE001
+                proc.err("Error in sitecustomize; set PYTHONVERBOSE for traceback:\n"
+                         f"{type(exc).__name__}: {exc}\n")
+            break
+
+
 @program("python3")
 def _python3(proc: Proc) -> int:
     args = proc.argv[1:]
+    no_site = False
+    while args and args[0] in ("-S", "-I", "-s", "-E", "-u", "-B"):
+        no_site = no_site or args[0] in ("-S", "-I")
+        args = args[1:]
     if args[:1] == ["-c"] and len(args) >= 2:
         source, filename, argv = args[1], "<string>", ["-c", *args[2:]]
     elif args and not args[0].startswith("-"):
@@ -46,7 +90,9 @@ def _python3(proc: Proc) -> int:
             return 2
         argv = args
     elif args[:1] == ["--version"] or args[:1] == ["-V"]:
-        proc.out("Python 3.11.7\n")
+        import os
+
+        proc.out("Python 3.6.6\n" if os.path.isdir("/usr/lib/python3.6") else "Python 3.11.7\n")
         return 0
     else:
         proc.err("usage: python3 [-c cmd | file] [arg] ...\n")
@@ -62,6 +108,8 @@ def _python3(proc: Proc) -> int:
     try:
         with contextlib.redirect_stdout(_Stream(proc.out)), \
                 contextlib.redirect_stderr(_Stream(proc.err)):
+            if not no_site:
+                _site(proc)
             exec(code, namespace)  # noqa: S102
     except SystemExit as done:
         code_ = done.code
@@ -69,6 +117,9 @@ def _python3(proc: Proc) -> int:
             proc.err(code_ + "\n")
             return 1
         return int(code_ or 0)
+    except KeyboardInterrupt:
+        proc.err("Traceback (most recent call last):\nKeyboardInterrupt\n")
+        return 130
     except Exception as exc:  # noqa: BLE001 - printed like the interpreter does
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
                   if f.filename == filename]
