@@ -161,18 +161,24 @@ def parse_options(
 class Volume:
     """Named storage that outlives containers, like ``podman volume create NAME``.
 
-    A volume belongs to the :class:`~rosim.Runtime` (the host) that mounts it:
-    every container of that runtime mounting ``Volume("data")`` sees the same
-    files.
+    With ``scope="node"`` (the default) the volume belongs to the
+    :class:`~rosim.Runtime` (the host) that mounts it: every container of that
+    runtime mounting ``Volume("data")`` sees the same files, and a container
+    on another host does not. ``scope="cluster"`` is network storage (an NFS
+    share, a cloud disk behind a PersistentVolume): every runtime sees the
+    same files, so the data follows a pod to another node.
     """
 
     name: str
+    scope: str = "node"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ConfigError(
                 f"Volume name(={self.name!r}) must match [A-Za-z0-9][A-Za-z0-9_.-]*."
             )
+        if self.scope not in ("node", "cluster"):
+            raise ConfigError(f"Volume scope(={self.scope!r}) must be 'node' or 'cluster'.")
 
 
 @dataclass(frozen=True)

@@ -383,7 +383,7 @@ class Container:
     def _realize(self, plan: PlannedMount) -> tuple[FakeFile, int]:
         k = self._kernel
         name = posixpath.basename(plan.destination)
-        if plan.kind == "volume" or plan.kind == "host":
+        if plan.kind in ("volume", "host", "network"):
             node = self.runtime._storage(plan.kind, plan.key)
             node.name = name
             return node, node.st_dev

@@ -26,6 +26,8 @@ from rosim.runtime.profiles import PlannedMount, Profile, default_mounts, user_t
 __all__ = ["Runtime"]
 
 _serials = itertools.count(1)
+#: Storage of the volumes with ``scope="cluster"``: one per name, seen by every runtime.
+_NETWORK_VOLUMES: dict[str, FakeDirectory] = {}
 
 
 class Runtime:
@@ -149,8 +151,10 @@ class Runtime:
                 opts = user_tmpfs_options(self.profile, mount.parsed, mount.options)
                 planned.append(PlannedMount(dest, FsType.TMPFS, "tmpfs", opts, "user", "tmpfs"))
             elif isinstance(mount.source, Volume):
-                planned.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", mount.parsed, "user",
-                                            "volume", key=mount.source.name))
+                kind = "network" if mount.source.scope == "cluster" else "volume"
+                source = "nfs:/exports" if kind == "network" else "/dev/sda1"
+                planned.append(PlannedMount(dest, FsType.BIND, source, mount.parsed, "user",
+                                            kind, key=mount.source.name))
             else:
                 planned.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", mount.parsed, "user",
                                             "host", key=mount.source))
@@ -176,7 +180,8 @@ class Runtime:
     def _storage(self, kind: str, key: str) -> FakeDirectory:
         from rosim.fs.kernel import kernel
 
-        store = self._volumes if kind == "volume" else self._host_paths
+        store = {"volume": self._volumes, "host": self._host_paths,
+                 "network": _NETWORK_VOLUMES}[kind]
         node = store.get(key)
         if node is None:
             k = kernel()
@@ -188,7 +193,7 @@ class Runtime:
 
     def volume_files(self, name: str) -> list[str]:
         """Paths of the files in volume ``name`` (relative to it), sorted."""
-        node = self._volumes.get(name)
+        node = self._volumes.get(name) or _NETWORK_VOLUMES.get(name)
         if node is None:
             raise ConfigError(f"volume name(={name!r}) has never been mounted on this runtime.")
         out: list[str] = []
