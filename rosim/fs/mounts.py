@@ -166,11 +166,15 @@ class Volume:
     runtime mounting ``Volume("data")`` sees the same files, and a container
     on another host does not. ``scope="cluster"`` is network storage (an NFS
     share, a cloud disk behind a PersistentVolume): every runtime sees the
-    same files, so the data follows a pod to another node.
+    same files, so the data follows a pod to another node. ``medium="Memory"``
+    keeps the files in a tmpfs of ``size`` bytes (half the host's memory if
+    not given), as a Kubernetes ``emptyDir`` with ``medium: Memory``.
     """
 
     name: str
     scope: str = "node"
+    medium: str = ""
+    size: int | str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -179,6 +183,10 @@ class Volume:
             )
         if self.scope not in ("node", "cluster"):
             raise ConfigError(f"Volume scope(={self.scope!r}) must be 'node' or 'cluster'.")
+        if self.medium not in ("", "Memory"):
+            raise ConfigError(f"Volume medium(={self.medium!r}) must be '' or 'Memory'.")
+        if self.size is not None:
+            object.__setattr__(self, "size", parse_size(self.size, field="Volume size"))
 
 
 @dataclass(frozen=True)

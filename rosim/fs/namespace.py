@@ -70,7 +70,9 @@ class MountEntry:
                 flags.append(f"mode={self.options.mode:o}")
         if self.extra:
             flags.append(self.extra)
-        fstype = "ext4" if self.fstype is FsType.BIND else str(self.fstype)
+        fstype = str(self.fstype)
+        if self.fstype is FsType.BIND:
+            fstype = "nfs4" if self.source.startswith("nfs:") else "ext4"
         return f"{self.source} {self.destination} {fstype} {','.join(flags)} 0 0"
 
 

@@ -201,8 +201,11 @@ class Container:
         self._require("stop", ContainerState.RUNNING)
         assert self._ns is not None
         for entry in self._ns.mounts:
-            transient = entry.fstype in (FsType.TMPFS, FsType.PROC, FsType.SYSFS) or (
-                entry.fstype is FsType.BIND and entry.origin == "runtime")
+            shared = any(m.kind == "memory" and m.destination == entry.destination
+                         for m in self._plan)
+            transient = not shared and (
+                entry.fstype in (FsType.TMPFS, FsType.PROC, FsType.SYSFS)
+                or (entry.fstype is FsType.BIND and entry.origin == "runtime"))
             if transient:
                 device = self._kernel.devices.pop(entry.dev, None)
                 if device is not None:
@@ -383,8 +386,8 @@ class Container:
     def _realize(self, plan: PlannedMount) -> tuple[FakeFile, int]:
         k = self._kernel
         name = posixpath.basename(plan.destination)
-        if plan.kind in ("volume", "host", "network"):
-            node = self.runtime._storage(plan.kind, plan.key)
+        if plan.kind in ("volume", "host", "network", "memory"):
+            node = self.runtime._storage(plan.kind, plan.key, plan.options.size)
             node.name = name
             return node, node.st_dev
         if plan.kind == "file":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import replace
 
 from pyfakefs.fake_file import FakeDirectory
 
@@ -60,6 +61,7 @@ class Runtime:
         self.containers: dict[str, Container] = {}
         self._volumes: dict[str, FakeDirectory] = {}
         self._host_paths: dict[str, FakeDirectory] = {}
+        self._memory: dict[str, FakeDirectory] = {}
         self._names = itertools.count(1)
 
     def __repr__(self) -> str:
@@ -150,6 +152,10 @@ class Runtime:
             if isinstance(mount, Tmpfs):
                 opts = user_tmpfs_options(self.profile, mount.parsed, mount.options)
                 planned.append(PlannedMount(dest, FsType.TMPFS, "tmpfs", opts, "user", "tmpfs"))
+            elif isinstance(mount.source, Volume) and mount.source.medium == "Memory":
+                opts = replace(mount.parsed, size=mount.source.size or self.memory // 2)
+                planned.append(PlannedMount(dest, FsType.TMPFS, "tmpfs", opts, "user",
+                                            "memory", key=mount.source.name))
             elif isinstance(mount.source, Volume):
                 kind = "network" if mount.source.scope == "cluster" else "volume"
                 source = "nfs:/exports" if kind == "network" else "/dev/sda1"
@@ -177,15 +183,16 @@ class Runtime:
                 )
 
     # ------------------------------------------------------------ storage
-    def _storage(self, kind: str, key: str) -> FakeDirectory:
+    def _storage(self, kind: str, key: str, size: int | None = None) -> FakeDirectory:
         from rosim.fs.kernel import kernel
 
         store = {"volume": self._volumes, "host": self._host_paths,
-                 "network": _NETWORK_VOLUMES}[kind]
+                 "network": _NETWORK_VOLUMES, "memory": self._memory}[kind]
         node = store.get(key)
         if node is None:
             k = kernel()
-            device = k.new_device(FsType.BIND)
+            device = (k.new_device(FsType.TMPFS, size) if kind == "memory"
+                      else k.new_device(FsType.BIND))
             node = k.new_directory(key.strip("/").replace("/", "_") or "host", 0o755,
                                    device.dev)
             store[key] = node
@@ -208,6 +215,19 @@ class Runtime:
 
         walk(node, "")
         return sorted(out)
+
+    def drop_storage(self, kind: str, key: str) -> bool:
+        """Delete a volume (``'volume'``), host path (``'host'``) or memory volume
+        (``'memory'``) and its files, as deleting a pod deletes its emptyDirs.
+        Returns whether it existed."""
+        from rosim.fs.kernel import kernel
+
+        store = {"volume": self._volumes, "host": self._host_paths, "memory": self._memory}
+        node = store[kind].pop(key, None)
+        if node is None:
+            return False
+        kernel().devices.pop(node.st_dev, None)
+        return True
 
     def _forget(self, ctr: Container) -> None:
         if self.containers.get(ctr.name) is ctr and ctr.state is ContainerState.REMOVED:
