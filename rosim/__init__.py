@@ -33,6 +33,19 @@ from rosim._errors import (
     RosimError,
     UnknownProfileError,
 )
+from rosim.cluster.cluster import Cluster, ClusterEvent, Node, PersistentVolume, Pod
+from rosim.cluster.dataloss import (
+    AppStep,
+    AppStory,
+    PodEvent,
+    StorageKind,
+    SurvivalTable,
+    app_manifest,
+    run_app_story,
+    survival_table,
+)
+from rosim.cluster.quantity import parse_quantity
+from rosim.cluster.spec import PodSpec
 from rosim.cri.config import CriConfigError
 from rosim.cri.server import CrioServer, HostTerminal, replay_demo
 from rosim.fs.events import EventLog, FsEvent
@@ -67,10 +80,14 @@ from rosim.teach.probe import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AppStep",
+    "AppStory",
     "Bind",
     "Capabilities",
     "Change",
     "ChangeKind",
+    "Cluster",
+    "ClusterEvent",
     "Comparison",
     "ConfigError",
     "Container",
@@ -95,6 +112,11 @@ __all__ = [
     "MountEntry",
     "MountOptionError",
     "MountOptions",
+    "Node",
+    "PersistentVolume",
+    "Pod",
+    "PodEvent",
+    "PodSpec",
     "ProbeResult",
     "ProbeRow",
     "Profile",
@@ -103,16 +125,20 @@ __all__ = [
     "Setting",
     "ShellSession",
     "ShellSyntaxError",
+    "StorageKind",
+    "SurvivalTable",
     "Symlink",
     "Tmpfs",
     "UnknownProfileError",
     "Volume",
     "Whiteout",
+    "app_manifest",
     "builtin_names",
     "capability_settings",
     "compare_capabilities",
     "compare_settings",
     "format_size",
+    "parse_quantity",
     "parse_size",
     "plot_capabilities",
     "plot_comparison",
@@ -121,5 +147,7 @@ __all__ = [
     "probe_writes",
     "programs",
     "replay_demo",
+    "run_app_story",
     "standard_settings",
+    "survival_table",
 ]

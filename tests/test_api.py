@@ -75,4 +75,4 @@ def test_builtin_images():
     assert pyapp.tree.entry("/app/app.py") is not None
     assert len(pyapp.layers) == 2
     assert rosim.Image.builtin("fedora") is fedora
-    assert sorted(rosim.builtin_names()) == ["busybox", "fedora", "pyapp", "redis"]
+    assert sorted(rosim.builtin_names()) == ["busybox", "fedora", "logapp", "pyapp", "redis"]

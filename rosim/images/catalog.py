@@ -7,6 +7,9 @@
   ``/app``, Python 3.11 with site-packages, ``/var/log``, an app data dir.
 * ``busybox`` — a minimal image: ``/bin/sh`` and friends.
 * ``redis`` — Redis on Alpine, as in CRI-O's ``container_redis.json``.
+* ``logapp`` — a web app that logs to ``/var/log/myapp.log`` (or stdout with
+  ``LOG_FILE=-``) and appends records under ``/data``; ``python3 /app/app.py
+  handle N`` handles N requests.
 
 Executables are files whose content names the program rosim implements
 (``rosim-program: NAME`` after an ELF-like header), so later chapters can run
@@ -17,7 +20,7 @@ them; to Python code they are ordinary files with mode 0755.
 >>> fedora.tree.entry("/etc/dnf/dnf.conf").kind
 <EntryKind.FILE: 'file'>
 >>> sorted(builtin_names())
-['busybox', 'fedora', 'pyapp', 'redis']
+['busybox', 'fedora', 'logapp', 'pyapp', 'redis']
 """
 
 from __future__ import annotations
@@ -168,6 +171,54 @@ def _pyapp() -> Image:
     }, name="pyapp:1.0", entrypoint=["python3", "/app/app.py"], workdir="/app")
 
 
+_LOGAPP = """\
+import logging
+import os
+import sys
+
+LOG_FILE = os.environ.get("LOG_FILE", "/var/log/myapp.log")
+DATA_DIR = os.environ.get("DATA_DIR", "/data")
+
+
+def setup():
+    if LOG_FILE == "-":
+        handler = logging.StreamHandler(sys.stdout)
+    else:
+        handler = logging.FileHandler(LOG_FILE)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    log = logging.getLogger("myapp")
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    os.makedirs(DATA_DIR, exist_ok=True)
+    return log
+
+
+def main(argv):
+    log = setup()
+    if argv[:1] == ["handle"]:
+        count = int(argv[1]) if len(argv) > 1 else 1
+        with open(os.path.join(DATA_DIR, "records.txt"), "a") as records:
+            for _ in range(count):
+                records.write("record\\n")
+                log.info("handled a request")
+        return
+    log.info("myapp started")
+    print("myapp listening on :8080")
+
+
+main(sys.argv[1:])
+"""
+
+
+def _logapp() -> Image:
+    """A web app that logs to /var/log/myapp.log and keeps records in /data."""
+    return _pyapp().with_layer({
+        "/app/app.py": _LOGAPP,
+        "/data/": None,
+    }, name="logapp:1.0", entrypoint=["python3", "/app/app.py"],
+        env={"LOG_FILE": "/var/log/myapp.log", "DATA_DIR": "/data"})
+
+
 def _busybox() -> Image:
     files: dict[str, object] = {
         "/bin/busybox": program("busybox"),
@@ -210,6 +261,7 @@ _CATALOGUE: dict[str, Callable[[], Image]] = {
     "pyapp": _pyapp,
     "busybox": _busybox,
     "redis": _redis,
+    "logapp": _logapp,
 }
 
 

@@ -38,7 +38,7 @@ from rosim.fs.kernel import kernel
 from rosim.fs.namespace import Namespace
 from rosim.fs.syscalls import ContainerOsModule, HostAccessError, install_open_hook
 
-__all__ = ["close_leftovers", "in_container", "inside", "open_file_ids"]
+__all__ = ["close_leftovers", "in_container", "inside", "open_file_ids", "process_logging"]
 
 
 class _ContainerPatcher(Patcher):
@@ -137,7 +137,7 @@ def in_container(func: Callable[..., Any], patcher: Patcher) -> Callable[..., An
 
 
 @contextmanager
-def _process_logging() -> Iterator[None]:
+def process_logging() -> Iterator[None]:
     """Give container code its own ``logging`` configuration, like a new process.
 
     Handlers that the code attaches to loggers (``basicConfig``,
@@ -206,7 +206,7 @@ def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatc
             helpers.set_gid(gid)
             tempfile.tempdir = None
             _guard.active = True
-            with _process_logging():
+            with process_logging():
                 yield patcher
         finally:
             _guard.active = False

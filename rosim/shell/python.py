@@ -15,6 +15,7 @@ import io
 import sys
 import traceback
 
+from rosim.runtime.patching import process_logging
 from rosim.shell.interp import Proc, program
 
 __all__: list[str] = []
@@ -70,6 +71,12 @@ def _site(proc: Proc) -> None:
             break
 
 
+def _os_environ():  # noqa: ANN202 - os._Environ
+    import os
+
+    return os.environ
+
+
 @program("python3")
 def _python3(proc: Proc) -> int:
     args = proc.argv[1:]
@@ -105,9 +112,14 @@ def _python3(proc: Proc) -> int:
     namespace = {"__name__": "__main__", "__file__": filename, "__builtins__": __builtins__}
     saved_argv = sys.argv
     sys.argv = argv
+    environ = _os_environ()
+    saved_env = dict(environ)
+    # The program sees the container's environment, not the notebook's.
+    environ.clear()
+    environ.update(proc.env)
     try:
         with contextlib.redirect_stdout(_Stream(proc.out)), \
-                contextlib.redirect_stderr(_Stream(proc.err)):
+                contextlib.redirect_stderr(_Stream(proc.err)), process_logging():
             if not no_site:
                 _site(proc)
             exec(code, namespace)  # noqa: S102
@@ -129,4 +141,6 @@ def _python3(proc: Proc) -> int:
         return 1
     finally:
         sys.argv = saved_argv
+        environ.clear()
+        environ.update(saved_env)
     return 0

@@ -1,0 +1,1 @@
+"""A small Kubernetes: nodes, pods, volumes with their real lifecycles."""

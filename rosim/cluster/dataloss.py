@@ -1,0 +1,322 @@
+"""Scenario 3: where an app's data goes when Kubernetes moves the pod.
+
+Two things are computed here by running the cluster, never looked up in a
+table:
+
+* :func:`survival_table` — for each place a pod can write (the container's
+  writable layer, a runtime tmpfs, ``emptyDir``, ``emptyDir`` in memory,
+  ``hostPath``, a network PVC, a local PVC) and each event (restart in place,
+  crash and kubelet restart, rescheduling, node drain, node failure): is a
+  file written there before the event still readable by the pod after it?
+* :func:`run_app_story` — the ``logapp`` web app serves requests, logging to
+  ``/var/log/myapp.log`` and appending records to ``/data``, while events
+  happen; the result counts records written and records still readable.
+
+>>> story = run_app_story(logs="layer", data="pvc", events=["crash"], requests=5)
+>>> [(s.event, s.written["data"], s.readable["data"], s.readable["logs"]) for s in story.steps]
+[('deploy', 5, 5, 5), ('crash', 5, 5, 0)]
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from rosim._errors import ConfigError
+from rosim.cluster.cluster import Cluster
+
+__all__ = ["AppStep", "AppStory", "PodEvent", "StorageKind", "SurvivalTable", "app_manifest",
+           "run_app_story", "survival_table"]
+
+
+class StorageKind(StrEnum):
+    """Where a pod can keep files."""
+
+    LAYER = "layer"
+    TMPFS = "tmpfs"
+    EMPTY_DIR = "emptyDir"
+    EMPTY_DIR_MEMORY = "emptyDir-memory"
+    HOST_PATH = "hostPath"
+    PVC = "pvc"
+    PVC_LOCAL = "pvc-local"
+    STDOUT = "stdout"
+
+
+class PodEvent(StrEnum):
+    """What happens to the pod (domain.md §5)."""
+
+    RESTART = "restart"
+    CRASH = "crash"
+    RESCHEDULE = "reschedule"
+    DRAIN = "drain"
+    NODE_FAILURE = "node-failure"
+
+
+_EVENT_LABELS = {
+    PodEvent.RESTART: "container restarted in place",
+    PodEvent.CRASH: "container crash, kubelet restart",
+    PodEvent.RESCHEDULE: "pod deleted, rescheduled",
+    PodEvent.DRAIN: "node drained",
+    PodEvent.NODE_FAILURE: "node failure",
+}
+_KIND_LABELS = {
+    StorageKind.LAYER: "writable layer",
+    StorageKind.TMPFS: "tmpfs (crio --read-only /tmp)",
+    StorageKind.EMPTY_DIR: "emptyDir",
+    StorageKind.EMPTY_DIR_MEMORY: "emptyDir medium: Memory",
+    StorageKind.HOST_PATH: "hostPath",
+    StorageKind.PVC: "persistentVolumeClaim (network)",
+    StorageKind.PVC_LOCAL: "persistentVolumeClaim (local PV)",
+    StorageKind.STDOUT: "stdout (log collector)",
+}
+
+
+def _apply_event(cluster: Cluster, pod: str, event: PodEvent) -> None:
+    if event is PodEvent.RESTART:
+        cluster.restart(pod)
+    elif event is PodEvent.CRASH:
+        cluster.crash(pod)
+    elif event is PodEvent.RESCHEDULE:
+        cluster.reschedule(pod)
+    elif event is PodEvent.DRAIN:
+        cluster.drain(cluster.pod(pod).node)  # type: ignore[arg-type]
+    else:
+        cluster.fail(cluster.pod(pod).node)  # type: ignore[arg-type]
+
+
+def _volume(kind: StorageKind, name: str) -> dict[str, Any] | None:
+    if kind is StorageKind.EMPTY_DIR:
+        return {"name": name, "emptyDir": {}}
+    if kind is StorageKind.EMPTY_DIR_MEMORY:
+        return {"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}}
+    if kind is StorageKind.HOST_PATH:
+        return {"name": name, "hostPath": {"path": f"/srv/{name}", "type": "DirectoryOrCreate"}}
+    if kind in (StorageKind.PVC, StorageKind.PVC_LOCAL):
+        return {"name": name, "persistentVolumeClaim": {"claimName": f"{name}-claim"}}
+    return None
+
+
+def _prepare_claims(cluster: Cluster, kinds: dict[str, StorageKind], first_node: str) -> None:
+    for name, kind in kinds.items():
+        if kind is StorageKind.PVC:
+            cluster.add_persistent_volume(f"{name}-pv", "10Gi", claim=f"{name}-claim")
+        elif kind is StorageKind.PVC_LOCAL:
+            cluster.add_persistent_volume(f"{name}-pv", "10Gi", node=first_node,
+                                          claim=f"{name}-claim")
+
+
+# ----------------------------------------------------------------- survival
+@dataclass(frozen=True)
+class SurvivalTable:
+    """``cells[(kind, event)]``: was the file still readable after the event?"""
+
+    kinds: tuple[StorageKind, ...]
+    events: tuple[PodEvent, ...]
+    cells: dict[tuple[StorageKind, PodEvent], bool]
+
+    def survives(self, kind: str, event: str) -> bool:
+        """Whether data in ``kind`` is still readable by the pod after ``event``."""
+        return self.cells[(StorageKind(kind), PodEvent(event))]
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Header and one row per storage kind, ``kept``/``lost`` per event."""
+        head = ("storage", *(_EVENT_LABELS[e] for e in self.events))
+        return [head, *((_KIND_LABELS[k], *("kept" if self.cells[(k, e)] else "lost"
+                                            for e in self.events)) for k in self.kinds)]
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                         for r in rows)
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+        colour = {"kept": "#009E73", "lost": "#D55E00"}
+        body = "".join("<tr>" + f"<td>{html.escape(r[0])}</td>" + "".join(
+            f'<td style="background:{colour[c]};color:white">{c}</td>' for c in r[1:])
+            + "</tr>" for r in rows[1:])
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_PROBE_KINDS = (StorageKind.LAYER, StorageKind.EMPTY_DIR, StorageKind.EMPTY_DIR_MEMORY,
+                StorageKind.HOST_PATH, StorageKind.PVC, StorageKind.PVC_LOCAL)
+
+
+def _probe_survival(event: PodEvent, kind: StorageKind) -> bool:
+    """One pod writes a file to ``kind``; is it readable after ``event``?"""
+    cluster = Cluster(nodes=3, read_only=kind is StorageKind.TMPFS, seed=0)
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    path = {StorageKind.LAYER: "/var", StorageKind.TMPFS: "/tmp"}.get(kind, "/mnt/probe")
+    volume = _volume(kind, "probe")
+    if volume is not None:
+        _prepare_claims(cluster, {"probe": kind}, "node-1")
+        volumes.append(volume)
+        mounts.append({"name": "probe", "mountPath": path})
+    cluster.apply({"metadata": {"name": "probe"}, "spec": {
+        "volumes": volumes, "containers": [{
+            "name": "probe", "image": "busybox", "command": ["sleep", "3600"],
+            "volumeMounts": mounts}]}})
+    cluster.exec("probe", f"touch {path}/marker")
+    _apply_event(cluster, "probe", event)
+    pod = cluster.pod("probe")
+    if not pod.containers:
+        return False
+    return pod.container().sh(f"test -e {path}/marker").ok
+
+
+def survival_table(events: Sequence[str] | None = None) -> SurvivalTable:
+    """Run each event on a pod that wrote a file to every kind of storage."""
+    chosen = tuple(PodEvent(e) for e in events) if events is not None else tuple(PodEvent)
+    kinds = (StorageKind.LAYER, StorageKind.TMPFS) + _PROBE_KINDS[1:]
+    cells = {(kind, event): _probe_survival(event, kind) for event in chosen for kind in kinds}
+    return SurvivalTable(kinds, chosen, cells)
+
+
+# ----------------------------------------------------------------- the app
+def app_manifest(logs: str = "layer", data: str = "layer", read_only: bool = False,
+                 name: str = "myapp") -> dict[str, Any]:
+    """The ``logapp`` Pod manifest with its logs and data on the given storage.
+
+    ``logs``: ``layer``, ``emptyDir``, ``emptyDir-memory``, ``hostPath``,
+    ``pvc``, ``pvc-local`` or ``stdout``; ``data``: the same but ``stdout``.
+    ``read_only`` sets ``readOnlyRootFilesystem: true``.
+    """
+    log_kind, data_kind = _kind(logs, "logs"), _kind(data, "data")
+    if data_kind is StorageKind.STDOUT or data_kind is StorageKind.TMPFS:
+        raise ConfigError(f"data(={data!r}) must be a place files can be kept.")
+    if log_kind is StorageKind.TMPFS:
+        raise ConfigError(f"logs(={logs!r}) must be a pod volume, the layer or stdout.")
+    volumes, mounts = [], []
+    for vol_name, kind, path in (("logs", log_kind, "/var/log"), ("data", data_kind, "/data")):
+        volume = _volume(kind, vol_name)
+        if volume is not None:
+            volumes.append(volume)
+            mounts.append({"name": vol_name, "mountPath": path})
+    env = [{"name": "LOG_FILE", "value": "-" if log_kind is StorageKind.STDOUT
+            else "/var/log/myapp.log"}, {"name": "DATA_DIR", "value": "/data"}]
+    container: dict[str, Any] = {"name": "app", "image": "logapp", "env": env,
+                                 "volumeMounts": mounts}
+    if read_only:
+        container["securityContext"] = {"readOnlyRootFilesystem": True}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"volumes": volumes, "containers": [container]}}
+
+
+def _kind(value: str, field_name: str) -> StorageKind:
+    try:
+        return StorageKind(value)
+    except ValueError:
+        raise ConfigError(f"{field_name}(={value!r}) must be one of "
+                          + ", ".join(repr(k.value) for k in StorageKind) + ".") from None
+
+
+@dataclass(frozen=True)
+class AppStep:
+    """The app after one step: what it wrote so far and what is still readable."""
+
+    event: str
+    node: str | None
+    status: str
+    written: dict[str, int]
+    readable: dict[str, int]
+
+    @property
+    def lost(self) -> dict[str, int]:
+        """Records written but no longer readable, per stream (``logs``, ``data``)."""
+        return {k: self.written[k] - self.readable[k] for k in self.written}
+
+
+@dataclass(frozen=True)
+class AppStory:
+    """The whole run: settings, steps, and the deploy transcript."""
+
+    logs: str
+    data: str
+    read_only: bool
+    steps: tuple[AppStep, ...]
+    deploy_log: str
+    timeline: tuple[str, ...] = field(default=())
+
+    @property
+    def lost(self) -> dict[str, int]:
+        """Records lost by the end of the story."""
+        return self.steps[-1].lost
+
+    def __str__(self) -> str:
+        lines = [f"logs on {self.logs}, data on {self.data}"
+                 + (", readOnlyRootFilesystem" if self.read_only else "")]
+        for s in self.steps:
+            lines.append(f"{s.event:<13} {s.status:<17} node={s.node or '-':<7} "
+                         f"logs {s.readable['logs']:>3}/{s.written['logs']:<3} "
+                         f"data {s.readable['data']:>3}/{s.written['data']:<3}")
+        return "\n".join(lines)
+
+
+def _count(cluster: Cluster, story_logs: StorageKind) -> dict[str, int]:
+    pod = cluster.pod("myapp")
+    shipped = sum(1 for line in cluster.log_store.get("myapp", [])
+                  if "handled a request" in line)
+    if not pod.containers:
+        return {"logs": shipped if story_logs is StorageKind.STDOUT else 0, "data": 0}
+    ctr = pod.container()
+
+    def read() -> tuple[int, int]:
+        def lines(path: str, needle: str) -> int:
+            try:
+                with open(path) as f:
+                    return sum(1 for line in f if needle in line)
+            except OSError:
+                return 0
+        return (lines("/var/log/myapp.log", "handled a request"),
+                lines("/data/records.txt", "record"))
+
+    logs, data = ctr.run(read)
+    return {"logs": shipped if story_logs is StorageKind.STDOUT else logs, "data": data}
+
+
+def run_app_story(logs: str = "layer", data: str = "layer",
+                  events: Sequence[str] = ("crash", "reschedule", "node-failure"),
+                  requests: int = 10, read_only: bool = False, seed: int = 0,
+                  nodes: int = 3) -> AppStory:
+    """Deploy ``logapp``, serve ``requests`` before each event, count what survives."""
+    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 0:
+        raise ConfigError(f"requests(={requests!r}) must be an integer >= 0.")
+    chosen = [PodEvent(e) for e in events]
+    log_kind = _kind(logs, "logs")
+    cluster = Cluster(nodes=nodes, seed=seed)
+    _prepare_claims(cluster, {"logs": log_kind, "data": _kind(data, "data")}, "node-1")
+    pod = cluster.apply(app_manifest(logs, data, read_only))
+    deploy_log = pod.container().logs() if pod.containers else ""
+    written = {"logs": 0, "data": 0}
+    steps = []
+
+    def serve() -> None:
+        current = cluster.pod("myapp")
+        if current.status != "Running" or not requests:
+            return
+        result = cluster.exec("myapp", ["python3", "/app/app.py", "handle", str(requests)])
+        if result.ok:
+            written["logs"] += requests
+            written["data"] += requests
+            if log_kind is StorageKind.STDOUT:
+                cluster.log_store.setdefault("myapp", []).extend(result.stdout.splitlines())
+
+    def step(name: str) -> None:
+        current = cluster.pod("myapp")
+        steps.append(AppStep(name, current.node, current.status, dict(written),
+                             _count(cluster, log_kind)))
+
+    serve()
+    step("deploy")
+    for event in chosen:
+        _apply_event(cluster, "myapp", event)
+        step(event.value)
+        serve()
+    return AppStory(logs, data, read_only, tuple(steps), deploy_log,
+                    tuple(str(e) for e in cluster.timeline))
