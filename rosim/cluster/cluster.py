@@ -139,12 +139,14 @@ class Cluster:
 
     ``nodes`` is a count or a list of names; ``profile`` and ``read_only`` set
     every node's runtime (``read_only`` is CRI-O's global ``--read-only``);
-    ``seed`` fixes the scheduler's tie-breaking.
+    ``seed`` fixes the scheduler's tie-breaking; ``disk`` sizes each node's
+    disk (writable layers, emptyDirs and hostPaths share it).
     """
 
     def __init__(self, nodes: int | list[str] = 3, *, profile: str = "cri-o",
                  read_only: bool = False, seed: int = 0,
-                 images: Mapping[str, Image] | None = None) -> None:
+                 images: Mapping[str, Image] | None = None,
+                 disk: int | str | None = None) -> None:
         if isinstance(nodes, int) and not isinstance(nodes, bool):
             if nodes < 1:
                 raise ConfigError(f"nodes(={nodes!r}) must be at least 1.")
@@ -155,7 +157,9 @@ class Cluster:
                 raise ConfigError(f"nodes(={nodes!r}) names a node twice.")
         else:
             raise ConfigError(f"nodes(={nodes!r}) must be a count or a list of names.")
-        self.nodes = {n: Node(n, Runtime(profile, read_only=read_only)) for n in names}
+        disk_size = parse_quantity(disk, field="disk") if disk is not None else None
+        self.nodes = {n: Node(n, Runtime(profile, read_only=read_only, disk=disk_size))
+                      for n in names}
         self.images: dict[str, Image] = dict(images or {})
         self.volumes: dict[str, PersistentVolume] = {}
         self.claims: dict[str, str] = {}
@@ -311,10 +315,11 @@ class Cluster:
         if volume.kind is VolumeKind.HOST_PATH:
             return volume.path + suffix
         pv = self.volumes[self.claims[volume.claim_name]]
+        name = f"pv-{pv.name}{'-' + sub_path.replace('/', '-') if sub_path else ''}"
         if pv.local:
-            return f"/mnt/local-pv/{pv.name}{suffix}"
-        return Volume(f"pv-{pv.name}{'-' + sub_path.replace('/', '-') if sub_path else ''}",
-                      scope="cluster")
+            # A local PV is its own disk on the node, of the PV's capacity.
+            return Volume(name, size=pv.capacity)
+        return Volume(name, scope="cluster", size=pv.capacity)
 
     def _start(self, pod: Pod) -> None:
         node = self.node(pod.node)  # type: ignore[arg-type]

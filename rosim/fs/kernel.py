@@ -78,26 +78,40 @@ class Kernel(FakeFilesystem):
         self._idle_root = self.root
 
     # ----------------------------------------------------------- devices
-    def new_device(self, fstype: FsType, total: int | None = None) -> Device:
-        """Allocate a device number with an optional capacity in bytes."""
+    def new_device(self, fstype: FsType, total: int | None = None,
+                   parent: Device | None = None) -> Device:
+        """Allocate a device with an optional capacity, drawing on ``parent``'s space."""
         self.last_dev += 1
-        reported = total if total is not None else DEFAULT_DISK_SIZE
-        device = Device(self.last_dev, fstype, total, 0, reported)
+        reported = total if total is not None else (
+            parent.limit()[0] if parent is not None else DEFAULT_DISK_SIZE)
+        device = Device(self.last_dev, fstype, total, 0, reported, parent)
         self.devices[device.dev] = device
         return device
 
+    def drop_device(self, dev: int) -> None:
+        """Forget a device; the space it used is given back to its parents."""
+        device = self.devices.pop(dev, None)
+        if device is not None and device.used:
+            for outer in device.chain()[1:]:
+                outer.used = max(outer.used - device.used, 0)
+            device.used = 0
+
     def change_disk_usage(self, usage_change: int, file_path: Any, st_dev: int) -> None:
-        """Charge ``usage_change`` bytes to device ``st_dev``; ENOSPC when full."""
+        """Charge ``usage_change`` bytes to device ``st_dev`` and the disks under it.
+
+        A write that does not fit in any of them fails with ENOSPC and
+        changes nothing.
+        """
         device = self.devices.get(st_dev)
         if device is None:
             return
-        if (
-            usage_change > 0
-            and device.total is not None
-            and device.total - device.used < usage_change
-        ):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        device.used += usage_change
+        chain = device.chain()
+        if usage_change > 0:
+            for d in chain:
+                if d.total is not None and d.total - d.used < usage_change:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        for d in chain:
+            d.used += usage_change
 
     def get_disk_usage(self, path: Any = None):  # type: ignore[override]
         """``shutil.disk_usage``: total, used, free of the device holding ``path``."""
@@ -108,8 +122,8 @@ class Kernel(FakeFilesystem):
         usage = namedtuple("usage", "total used free")
         if device is None:
             return usage(DEFAULT_DISK_SIZE, 0, DEFAULT_DISK_SIZE)
-        total = device.total if device.total is not None else device.reported_total
-        return usage(total, device.used, device.free)
+        total, used = device.limit()
+        return usage(total, used, device.free)
 
     # ----------------------------------------------------------- namespaces
     @contextmanager

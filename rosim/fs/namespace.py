@@ -31,12 +31,33 @@ class Device:
     total: int | None = None
     used: int = 0
     reported_total: int = 0
+    #: The disk this device's bytes also count against (a node's disk for a
+    #: container's writable layer or an emptyDir), or None.
+    parent: Device | None = None
+
+    def chain(self) -> list[Device]:
+        """This device and the devices it draws space from, innermost first."""
+        devices: list[Device] = []
+        device: Device | None = self
+        while device is not None:
+            devices.append(device)
+            device = device.parent
+        return devices
 
     @property
     def free(self) -> int:
-        """Bytes still available (the reported size when unlimited)."""
-        total = self.total if self.total is not None else self.reported_total
-        return max(total - self.used, 0)
+        """Bytes still available here, the tightest limit along the chain."""
+        frees = [d.total - d.used for d in self.chain() if d.total is not None]
+        if not frees:
+            return max(self.reported_total - self.used, 0)
+        return max(min(frees), 0)
+
+    def limit(self) -> tuple[int, int]:
+        """(size, used) as ``df`` shows them: the first device with a set size."""
+        for device in self.chain():
+            if device.total is not None:
+                return device.total, device.used
+        return self.reported_total, self.used
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ _HOST_ONLY = frozenset(
     """system popen fork forkpty execl execle execlp execlpe execv execve execvp
     execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe
     posix_spawn posix_spawnp kill killpg chroot fchdir fchown lchown mkfifo
-    fstatvfs posix_fallocate posix_fadvise sendfile copy_file_range splice pwrite
+    fstatvfs posix_fadvise sendfile copy_file_range splice pwrite
     pwritev writev pread preadv readv lockf memfd_create eventfd openpty pipe pipe2
     truncate_real sync syncfs unshare setns login_tty""".split()
 )
@@ -78,7 +78,7 @@ class ContainerOsModule(FakeOsModule):
     def dir() -> list[str]:
         """Names patched when imported directly (``from os import statvfs``)."""
         return [*FakeOsModule.dir(), "statvfs", "truncate", "ftruncate", "fchmod",
-                "lchmod", "mknod"]
+                "lchmod", "mknod", "posix_fallocate"]
 
     def __getattr__(self, name: str) -> Any:
         value = _refuse(name) if name in _HOST_ONLY else super().__getattr__(name)  # type: ignore[misc]
@@ -125,6 +125,26 @@ class ContainerOsModule(FakeOsModule):
             wrapper._io.write(contents[:written])
             wrapper.update_flush_pos()
             return written
+
+    def posix_fallocate(self, fd: int, offset: int, length: int) -> None:
+        """``posix_fallocate``: reserve space; ENOSPC (nothing changed) if it does not fit.
+
+        The file keeps no bytes in memory, so gigabytes cost nothing real;
+        it reads as a file of that size declared by size only.
+        """
+        if offset < 0 or length <= 0:
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        wrapper = self.filesystem.get_open_file(fd)
+        if not getattr(wrapper, "allow_update", False):
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        with self.filesystem.syscall("fallocate", fd):
+            wrapper.flush()
+            node = wrapper.get_object()
+            current = node.st_size or 0
+            new_size = max(current, offset + length)
+            self.filesystem.change_disk_usage(new_size - current, node.name, node.st_dev)
+            node._byte_contents = None
+            node.st_size = new_size
 
     # calls pyfakefs implements outside the file system object -----------
     def chown(self, path: Any, uid: int, gid: int, *, dir_fd: int | None = None,
@@ -207,11 +227,10 @@ class ContainerOsModule(FakeOsModule):
         node = self.filesystem.resolve(path, allow_fd=True)
         mount = self.filesystem.mount_of(node)
         device = self.filesystem.devices.get(node.st_dev)
-        total = device.total if device and device.total is not None else (
-            device.reported_total if device else 0)
-        used = device.used if device else 0
+        total, used = device.limit() if device else (0, 0)
         blocks = total // _BLOCK_SIZE
-        free = max(blocks - -(-used // _BLOCK_SIZE), 0)
+        free = min(max(blocks - -(-used // _BLOCK_SIZE), 0),
+                   (device.free if device else 0) // _BLOCK_SIZE)
         flag = os.ST_RELATIME
         if mount is not None:
             opts = mount.options

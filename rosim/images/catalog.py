@@ -44,7 +44,8 @@ _PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
            "daemon:x:2:2:daemon:/sbin:/sbin/nologin\n"
            "nobody:x:65534:65534:Kernel Overflow User:/:/sbin/nologin\n")
 _GROUP = "root:x:0:\nbin:x:1:\ndaemon:x:2:\nnobody:x:65534:\n"
-_COREUTILS = ("cat", "chmod", "cp", "df", "echo", "grep", "head", "id", "ln", "ls", "mkdir",
+_COREUTILS = ("cat", "chmod", "cp", "df", "echo", "fallocate", "grep", "head", "id", "ln", "ls",
+              "mkdir",
               "mount", "mv", "pwd", "rm", "sleep", "sort", "stat", "tail", "test", "touch", "wc",
               "[")
 

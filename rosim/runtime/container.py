@@ -122,7 +122,9 @@ class Container:
         ).hexdigest()
         self._plan = plan
         self._kernel = kernel()
-        self._upper: Device = self._kernel.new_device(FsType.OVERLAY)
+        # The writable layer lives on the host's disk; overlay.size caps it.
+        self._upper: Device = self._kernel.new_device(FsType.OVERLAY, runtime.overlay_size,
+                                                      parent=runtime.disk)
         self._root: LowerDir | None = None
         self._ns: Namespace | None = None
         self._events = EventLog()
@@ -207,9 +209,7 @@ class Container:
                 entry.fstype in (FsType.TMPFS, FsType.PROC, FsType.SYSFS)
                 or (entry.fstype is FsType.BIND and entry.origin == "runtime"))
             if transient:
-                device = self._kernel.devices.pop(entry.dev, None)
-                if device is not None:
-                    device.used = 0
+                self._kernel.drop_device(entry.dev)
         self.state = ContainerState.STOPPED
 
     def restart(self) -> None:
@@ -223,7 +223,7 @@ class Container:
         if self.state is ContainerState.RUNNING and force:
             self.stop()
         self._require("remove", ContainerState.CREATED, ContainerState.STOPPED)
-        self._kernel.devices.pop(self._upper.dev, None)
+        self._kernel.drop_device(self._upper.dev)
         self._root = None
         self._ns = None
         self.state = ContainerState.REMOVED
@@ -391,7 +391,7 @@ class Container:
             node.name = name
             return node, node.st_dev
         if plan.kind == "file":
-            device = k.new_device(FsType.BIND)
+            device = k.new_device(FsType.BIND, parent=self.runtime.disk)
             return k.new_file(name, plan.content, 0o644, device.dev), device.dev
         fstype = {"tmpfs": FsType.TMPFS, "proc": FsType.PROC, "sysfs": FsType.SYSFS}[plan.kind]
         size = plan.options.size

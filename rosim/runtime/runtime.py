@@ -39,13 +39,18 @@ class Runtime:
     default of ``--read-only`` for the containers it creates.
     ``read_only_tmpfs`` is Podman's ``--read-only-tmpfs`` (default true).
     ``memory`` sizes the host's RAM: a tmpfs without ``size=`` may use half.
+    ``disk`` is the host disk's size, shared by the writable layers, volumes
+    and host paths (``ENOSPC`` for everyone when it is full); ``overlay_size``
+    is containers/storage's ``overlay.size=`` quota on each writable layer.
 
     The runtime owns the host's named volumes and host paths: every container
     it creates that mounts ``Volume('data')`` sees the same files.
     """
 
     def __init__(self, profile: str, read_only: bool = False, *,
-                 read_only_tmpfs: bool = True, memory: int | str = "16Gi") -> None:
+                 read_only_tmpfs: bool = True, memory: int | str = "16Gi",
+                 disk: int | str | None = None, overlay_size: int | str | None = None
+                 ) -> None:
         try:
             self.profile = Profile(profile)
         except ValueError:
@@ -57,6 +62,14 @@ class Runtime:
         self.read_only = read_only
         self.read_only_tmpfs = read_only_tmpfs
         self.memory = parse_size(memory, field="memory")
+        from rosim.fs.kernel import kernel
+
+        #: The host's disk: writable layers, volumes and host paths share it.
+        self.disk = kernel().new_device(
+            FsType.BIND, parse_size(disk, field="disk") if disk is not None else None)
+        #: containers/storage ``overlay.size``: a quota on each writable layer.
+        self.overlay_size = (parse_size(overlay_size, field="overlay_size")
+                             if overlay_size is not None else None)
         self.serial = next(_serials)
         self.containers: dict[str, Container] = {}
         self._volumes: dict[str, FakeDirectory] = {}
@@ -159,7 +172,8 @@ class Runtime:
             elif isinstance(mount.source, Volume):
                 kind = "network" if mount.source.scope == "cluster" else "volume"
                 source = "nfs:/exports" if kind == "network" else "/dev/sda1"
-                planned.append(PlannedMount(dest, FsType.BIND, source, mount.parsed, "user",
+                opts = replace(mount.parsed, size=mount.source.size)
+                planned.append(PlannedMount(dest, FsType.BIND, source, opts, "user",
                                             kind, key=mount.source.name))
             else:
                 planned.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", mount.parsed, "user",
@@ -191,8 +205,12 @@ class Runtime:
         node = store.get(key)
         if node is None:
             k = kernel()
-            device = (k.new_device(FsType.TMPFS, size) if kind == "memory"
-                      else k.new_device(FsType.BIND))
+            if kind == "memory":
+                device = k.new_device(FsType.TMPFS, size)
+            elif kind == "network":
+                device = k.new_device(FsType.BIND, size)
+            else:
+                device = k.new_device(FsType.BIND, size, parent=self.disk)
             node = k.new_directory(key.strip("/").replace("/", "_") or "host", 0o755,
                                    device.dev)
             store[key] = node
@@ -226,7 +244,7 @@ class Runtime:
         node = store[kind].pop(key, None)
         if node is None:
             return False
-        kernel().devices.pop(node.st_dev, None)
+        kernel().drop_device(node.st_dev)
         return True
 
     def _forget(self, ctr: Container) -> None:

@@ -114,3 +114,29 @@ def _stub(proc: Proc) -> int:
     """Installed tools the labs only need to exist: print a version line."""
     proc.out(f"{proc.name}: installed (not simulated further)\n")
     return 0
+
+
+@program("fallocate")
+def _fallocate(proc: Proc) -> int:
+    """util-linux ``fallocate -l SIZE FILE``: reserve space without writing it."""
+    from rosim.fs.sizes import parse_size
+
+    args = proc.argv[1:]
+    if len(args) != 3 or args[0] != "-l":
+        proc.err("fallocate: usage: fallocate -l length filename\n")
+        return 1
+    try:
+        length = parse_size(args[1].rstrip("B").replace("iB", "i"), field="length")
+    except ValueError:
+        return proc.fail(f"invalid length value specified: '{args[1]}'")
+    try:
+        fd = os.open(args[2], os.O_WRONLY | os.O_CREAT, 0o644)
+    except OSError as exc:
+        return proc.fail(f"cannot open {args[2]}: {os.strerror(exc.errno or 0)}")
+    try:
+        os.posix_fallocate(fd, 0, length)
+    except OSError as exc:
+        return proc.fail(f"fallocate failed: {os.strerror(exc.errno or 0)}")
+    finally:
+        os.close(fd)
+    return 0
