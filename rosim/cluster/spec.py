@@ -47,6 +47,7 @@ class VolumeSpec:
     kind: VolumeKind
     medium: str = ""
     size_limit: int | None = None
+    size_limit_text: str = ""
     path: str = ""
     type: str = ""
     claim_name: str = ""
@@ -77,6 +78,7 @@ class ContainerSpec:
     privileged: bool = False
     ephemeral_storage_limit: int | None = None
     ephemeral_storage_request: int | None = None
+    ephemeral_storage_limit_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,8 @@ def _volume(raw: Any, where: str) -> VolumeSpec:
         limit = body.get("sizeLimit")
         size = (parse_quantity(limit, field=f"{where}.emptyDir.sizeLimit")
                 if limit is not None else None)
-        return VolumeSpec(name, kind, medium=medium, size_limit=size)
+        return VolumeSpec(name, kind, medium=medium, size_limit=size,
+                          size_limit_text=str(limit) if limit is not None else "")
     if kind is VolumeKind.HOST_PATH:
         path = container_path(body.get("path"), field=f"{where}.hostPath.path")
         host_type = body.get("type", "")
@@ -254,4 +257,5 @@ def _container(raw: Any, where: str, volumes: list[str]) -> ContainerSpec:
         if eph is not None else None,
         parse_quantity(eph_req, field=f"{where}.resources.requests.ephemeral-storage")
         if eph_req is not None else None,
+        str(eph) if eph is not None else "",
     )

@@ -138,8 +138,9 @@ class ContainerOsModule(FakeOsModule):
         if not getattr(wrapper, "allow_update", False):
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         with self.filesystem.syscall("fallocate", fd):
-            wrapper.flush()
             node = wrapper.get_object()
+            if node.byte_contents is not None:
+                wrapper.flush()
             current = node.st_size or 0
             new_size = max(current, offset + length)
             self.filesystem.change_disk_usage(new_size - current, node.name, node.st_dev)

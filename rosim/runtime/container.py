@@ -13,7 +13,9 @@ caller unchanged, and the patching is undone either way.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import posixpath
 from collections.abc import Callable
 from enum import StrEnum
@@ -47,6 +49,36 @@ class ContainerState(StrEnum):
     RUNNING = "running"
     STOPPED = "stopped"
     REMOVED = "removed"
+
+
+class SizeWriter:
+    """Appends bytes declared by size to one file (see :meth:`Container.open_writer`)."""
+
+    def __init__(self, container: Container, path: str, node: Any) -> None:
+        self.container = container
+        self.path = path
+        self._node = node
+        self._kernel = container._kernel
+        self.written = 0
+
+    def write(self, nbytes: int, step: int = 1024 * 1024) -> int:
+        """Write ``nbytes`` in ``step``-sized writes; return how many fitted.
+
+        Raises ``OSError(ENOSPC)`` when not even one step fits, as the write
+        that finds the disk full does.
+        """
+        node = self._node
+        device = self._kernel.devices.get(node.st_dev)
+        fitting = nbytes if device is None else min(nbytes, device.free // step * step)
+        if fitting <= 0:
+            if nbytes > 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return 0
+        self._kernel.change_disk_usage(fitting, node.name, node.st_dev)
+        node._byte_contents = None
+        node.st_size = (node.st_size or 0) + fitting
+        self.written += fitting
+        return fitting
 
 
 class ShellSession:
@@ -128,6 +160,7 @@ class Container:
         self._root: LowerDir | None = None
         self._ns: Namespace | None = None
         self._events = EventLog()
+        self._fast_os: Any = None
         self.state = ContainerState.CREATED
         self.starts = 0
         #: The process started with the container (image entrypoint + cmd).
@@ -137,6 +170,8 @@ class Container:
         self.workdir = image.config.workdir
         #: What the process printed and returned at each start.
         self.process_runs: list[ExecResult] = []
+        #: Bytes of this container's logs kept on the host's disk.
+        self.log_bytes = 0
 
     def __repr__(self) -> str:
         mode = "ro" if self.read_only else "rw"
@@ -187,7 +222,19 @@ class Container:
             return shell.exec_argv(list(self.argv), output)
 
         status = self.run(process)
-        return ExecResult(" ".join(self.argv), status, tuple(output), self.prompt)
+        result = ExecResult(" ".join(self.argv), status, tuple(output), self.prompt)
+        self._charge_logs(sum(len(t.encode()) for _, t in output))
+        return result
+
+    def _charge_logs(self, nbytes: int) -> None:
+        """Container logs live on the host's disk (/var/log/pods); count them there."""
+        if not nbytes:
+            return
+        try:
+            self._kernel.change_disk_usage(nbytes, "container.log", self.runtime.disk.dev)
+        except OSError:
+            return
+        self.log_bytes += nbytes
 
     @property
     def exit_code(self) -> int | None:
@@ -224,6 +271,10 @@ class Container:
             self.stop()
         self._require("remove", ContainerState.CREATED, ContainerState.STOPPED)
         self._kernel.drop_device(self._upper.dev)
+        if self.log_bytes:
+            self._kernel.change_disk_usage(-self.log_bytes, "container.log",
+                                           self.runtime.disk.dev)
+            self.log_bytes = 0
         self._root = None
         self._ns = None
         self.state = ContainerState.REMOVED
@@ -252,6 +303,41 @@ class Container:
             finally:
                 close_leftovers(self._kernel, opened_before, result)
         return result  # type: ignore[no-any-return]
+
+    def write_bytes(self, path: str, nbytes: int, step: int = 1024 * 1024) -> int:
+        """Append ``nbytes`` to ``path`` in ``step``-sized writes, declared by size.
+
+        No bytes are held in memory and no module patching happens. The
+        writes stop at the first one that does not fit; the bytes written are
+        returned, and ``ENOSPC`` is raised only if nothing fitted. Opening the
+        file follows every rule (``EROFS`` on a read-only mount...).
+        """
+        return self.open_writer(path).write(nbytes, step)
+
+    def open_writer(self, path: str) -> SizeWriter:
+        """Open ``path`` for appending by size, as a long-running writer keeps a file open.
+
+        Opening applies every rule (``EROFS`` on a read-only mount...); each
+        :meth:`SizeWriter.write` then only charges the space, so an hour of
+        writes costs microseconds.
+        """
+        self._require("open_writer", ContainerState.RUNNING)
+        assert self._ns is not None
+        with self._kernel.entered(self._ns):
+            node = self._open_for_size(path)
+        return SizeWriter(self, path, node)
+
+    def _open_for_size(self, path: str) -> Any:
+        from rosim.fs.syscalls import ContainerOsModule
+
+        fake_os = self._fast_os
+        if fake_os is None:
+            fake_os = self._fast_os = ContainerOsModule(self._kernel)
+        fd = fake_os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            return self._kernel.get_open_file(fd).get_object()
+        finally:
+            fake_os.close(fd)
 
     # ------------------------------------------------------------ commands
     @property
