@@ -44,6 +44,7 @@ from rosim.cluster.dataloss import (
     run_app_story,
     survival_table,
 )
+from rosim.cluster.kubelet import NodeDisk, PodUsage
 from rosim.cluster.quantity import parse_quantity
 from rosim.cluster.spec import PodSpec
 from rosim.cri.config import CriConfigError
@@ -56,7 +57,7 @@ from rosim.fs.overlay import Change, ChangeKind
 from rosim.fs.sizes import format_size, parse_size
 from rosim.fs.syscalls import HostAccessError
 from rosim.images.catalog import builtin_names
-from rosim.runtime.container import Container, ContainerState, ShellSession
+from rosim.runtime.container import Container, ContainerState, ShellSession, SizeWriter
 from rosim.runtime.profiles import Profile
 from rosim.runtime.runtime import Runtime
 from rosim.shell.interp import programs
@@ -113,10 +114,12 @@ __all__ = [
     "MountOptionError",
     "MountOptions",
     "Node",
+    "NodeDisk",
     "PersistentVolume",
     "Pod",
     "PodEvent",
     "PodSpec",
+    "PodUsage",
     "ProbeResult",
     "ProbeRow",
     "Profile",
@@ -125,6 +128,7 @@ __all__ = [
     "Setting",
     "ShellSession",
     "ShellSyntaxError",
+    "SizeWriter",
     "StorageKind",
     "SurvivalTable",
     "Symlink",

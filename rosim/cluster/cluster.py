@@ -87,12 +87,13 @@ class Node:
         self.runtime = runtime
         self.ready = True
         self.cordoned = False
+        self.disk_pressure = False
         self.pods: set[str] = set()
 
     @property
     def schedulable(self) -> bool:
-        """Ready and not cordoned."""
-        return self.ready and not self.cordoned
+        """Ready, not cordoned, and without the disk-pressure taint."""
+        return self.ready and not self.cordoned and not self.disk_pressure
 
     def __repr__(self) -> str:
         state = "Ready" if self.ready else "NotReady"
@@ -112,6 +113,7 @@ class Pod:
     containers: dict[str, Container] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
     generation: int = 1
+    message: str = ""
 
     @property
     def name(self) -> str:
@@ -170,6 +172,12 @@ class Cluster:
         self._random = random.Random(seed)
         self._uids = itertools.count(1)
         self._seed = seed
+        #: ``evictionHard`` for ``nodefs.available``, as a fraction of the disk.
+        self.nodefs_threshold = 0.10
+        #: Simulated seconds since the cluster started (advanced by :meth:`tick`).
+        self.clock = 0.0
+        #: ``(clock, node, used, available)`` after every :meth:`tick`.
+        self.disk_samples: list[tuple[float, str, int, int]] = []
 
     def __repr__(self) -> str:
         return f"<Cluster nodes={len(self.nodes)} pods={len(self.pods)}>"
@@ -489,6 +497,46 @@ class Cluster:
         node = self.node(node_name)
         node.ready = True
         self._record("NodeReady", "", node_name, "node is back, with empty disks")
+
+    # ------------------------------------------------------------ storage
+    def usage(self, pod_name: str) -> Any:
+        """Where a pod's bytes are: a :class:`~rosim.cluster.kubelet.PodUsage`."""
+        from rosim.cluster.kubelet import pod_usage
+
+        return pod_usage(self, pod_name)
+
+    def disk(self, node_name: str) -> Any:
+        """A node's disk (capacity, used, available, DiskPressure)."""
+        from rosim.cluster.kubelet import node_disk
+
+        return node_disk(self, node_name)
+
+    def evict(self, pod_name: str, message: str) -> Pod:
+        """Evict a pod: ``Failed``/``Evicted``; its containers and emptyDirs go."""
+        pod = self.pod(pod_name)
+        node = pod.node or ""
+        self._stop_pod(pod, delete_storage=True)
+        pod.status = "Evicted"
+        pod.message = message
+        self._record("Evicted", pod.name, node, message.strip())
+        return pod
+
+    def kubelet_sync(self) -> list[str]:
+        """One pass of every kubelet's eviction manager; returns the evicted pods."""
+        from rosim.cluster.kubelet import sync
+
+        return sync(self)
+
+    def tick(self, seconds: float = 10.0) -> list[str]:
+        """Advance the clock, run the eviction managers, sample every node's disk."""
+        if seconds < 0:
+            raise ConfigError(f"seconds(={seconds!r}) must be >= 0.")
+        self.clock += seconds
+        evicted = self.kubelet_sync()
+        for name in self.nodes:
+            disk = self.disk(name)
+            self.disk_samples.append((self.clock, name, disk.used, disk.available))
+        return evicted
 
     def _running(self, pod_name: str) -> Pod:
         pod = self.pod(pod_name)
