@@ -42,7 +42,7 @@ from rosim.cluster.quantity import parse_quantity
 from rosim.cluster.spec import PodSpec, VolumeKind, VolumeSpec
 from rosim.fs.layers import Image
 from rosim.fs.mounts import Bind, Volume
-from rosim.images.catalog import builtin_image, builtin_names
+from rosim.images.catalog import resolve_image
 from rosim.runtime.container import Container
 from rosim.runtime.runtime import Runtime
 from rosim.shell.result import ExecResult
@@ -204,15 +204,7 @@ class Cluster:
 
     def image(self, ref: str) -> Image:
         """Resolve an image reference (``registry/name:tag``) to an Image."""
-        if ref in self.images:
-            return self.images[ref]
-        base = ref.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
-        if base in self.images:
-            return self.images[base]
-        if base in builtin_names():
-            return builtin_image(base)
-        raise ConfigError(f"image(={ref!r}) is not a known image; known: "
-                          + ", ".join(sorted(set(self.images) | set(builtin_names()))) + ".")
+        return resolve_image(ref, self.images)
 
     # ------------------------------------------------------------ storage objects
     def add_persistent_volume(self, name: str, capacity: int | str = "10Gi",

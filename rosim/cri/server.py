@@ -25,7 +25,7 @@ from rosim._errors import ConfigError, LifecycleError, RosimError
 from rosim.cri.config import ContainerConfig, CriConfigError, CrioConfig, PodSandboxConfig
 from rosim.fs.layers import Image
 from rosim.fs.mounts import Bind
-from rosim.images.catalog import builtin_image, builtin_names
+from rosim.images.catalog import resolve_image
 from rosim.runtime.container import Container, ShellSession
 from rosim.runtime.runtime import Runtime
 from rosim.shell.result import ExecResult
@@ -95,16 +95,7 @@ class CrioServer:
 
     def image(self, ref: str) -> Image:
         """Resolve an image reference such as ``registry.fedoraproject.org/fedora:28``."""
-        if ref in self.images:
-            return self.images[ref]
-        base = ref.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
-        if base in self.images:
-            return self.images[base]
-        if base in builtin_names():
-            return builtin_image(base)
-        known = sorted(set(self.images) | set(builtin_names()))
-        raise ConfigError(f"image.image(={ref!r}) is not a known image; known: "
-                          + ", ".join(known) + ".")
+        return resolve_image(ref, self.images, field="image.image")
 
     def _find(self, table: Mapping[str, Any], ident: str, what: str) -> Any:
         matches = [v for k, v in table.items() if k.startswith(ident)] if ident else []

@@ -110,14 +110,19 @@ class LowerDir(FakeDirectory):
         for name in self.tree.children(self.image_path):
             if name in entries or name in self.whiteouts:
                 continue
-            node = lower_node(name, self.tree, prefix + name, fs)
-            entries[name] = node
-            node.parent_dir = weakref.ref(self)
-            fs.last_ino += 1
-            node.st_ino = fs.last_ino
-            node.st_dev = self.st_dev
-            self.st_nlink += 1
-            node.st_nlink += 1
+            self._adopt(name, prefix + name, fs)
+
+    def _adopt(self, name: str, path: str, fs: FakeFilesystem) -> FakeFile:
+        """Build the node for image ``path`` and link it in as ``name``."""
+        node = lower_node(name, self.tree, path, fs)
+        self._entries[name] = node
+        node.parent_dir = weakref.ref(self)
+        fs.last_ino += 1
+        node.st_ino = fs.last_ino
+        node.st_dev = self.st_dev
+        self.st_nlink += 1
+        node.st_nlink += 1
+        return node
 
     def child(self, name: str) -> FakeFile | None:
         """One entry, built from the image if needed, without loading the rest."""
@@ -127,16 +132,7 @@ class LowerDir(FakeDirectory):
         prefix = self.image_path if self.image_path.endswith("/") else self.image_path + "/"
         if self.tree.entry(prefix + name) is None:
             return None
-        fs = self.filesystem
-        node = lower_node(name, self.tree, prefix + name, fs)
-        self._entries[name] = node
-        node.parent_dir = weakref.ref(self)
-        fs.last_ino += 1
-        node.st_ino = fs.last_ino
-        node.st_dev = self.st_dev
-        self.st_nlink += 1
-        node.st_nlink += 1
-        return node
+        return self._adopt(name, prefix + name, self.filesystem)
 
     @property
     def entries(self) -> dict[str, FakeFile]:

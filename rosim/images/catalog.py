@@ -25,13 +25,13 @@ them; to Python code they are ordinary files with mode 0755.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 
 from rosim._errors import ImageError
 from rosim.fs.layers import Dir, File, Image, Symlink
 
-__all__ = ["builtin_image", "builtin_names", "program"]
+__all__ = ["builtin_image", "builtin_names", "program", "resolve_image"]
 
 
 def program(name: str) -> File:
@@ -282,3 +282,22 @@ def builtin_image(name: str) -> Image:
             + ", ".join(repr(n) for n in _CATALOGUE) + "."
         ) from None
     return factory()
+
+
+def resolve_image(ref: str, extra: Mapping[str, Image] | None = None,
+                  field: str = "image") -> Image:
+    """Resolve ``registry/name:tag`` to an image of ``extra`` or of the catalogue.
+
+    ``quay.io/crio/redis:alpine`` and ``registry.fedoraproject.org/fedora:28``
+    resolve to the built-in ``redis`` and ``fedora``.
+    """
+    extra = extra or {}
+    if ref in extra:
+        return extra[ref]
+    base = ref.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
+    if base in extra:
+        return extra[base]
+    if base in _CATALOGUE:
+        return builtin_image(base)
+    known = ", ".join(sorted(set(extra) | set(_CATALOGUE)))
+    raise ImageError(f"{field}(={ref!r}) is not a known image; known: {known}.")

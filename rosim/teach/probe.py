@@ -174,8 +174,27 @@ def standard_settings() -> list[Setting]:
     ]
 
 
+class _PathGrid:
+    """Text and HTML rendering of a path × setting grid of outcomes."""
+
+    paths: tuple[str, ...]
+    labels: tuple[str, ...]
+
+    def outcome(self, label: str, path: str) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _rows(self) -> Iterable[tuple[str, ...]]:
+        return ((p, *(self.outcome(lab, p) for lab in self.labels)) for p in self.paths)
+
+    def __str__(self) -> str:
+        return _table(("path", *self.labels), self._rows())
+
+    def _repr_html_(self) -> str:
+        return _html_table(("path", *self.labels), self._rows())
+
+
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(_PathGrid):
     """Probe outcomes for several settings: ``results[label]`` per setting."""
 
     paths: tuple[str, ...]
@@ -189,14 +208,6 @@ class Comparison:
                 return row.result
         raise ConfigError(f"path(={path!r}) was not probed.")
 
-    def __str__(self) -> str:
-        return _table(("path", *self.labels),
-                      ((p, *(self.outcome(lab, p) for lab in self.labels)) for p in self.paths))
-
-    def _repr_html_(self) -> str:
-        return _html_table(("path", *self.labels),
-                           ((p, *(self.outcome(lab, p) for lab in self.labels))
-                            for p in self.paths))
 
 
 def compare_settings(image: Image, paths: Sequence[str],
@@ -275,7 +286,7 @@ def capability_settings() -> list[Setting]:
 
 
 @dataclass(frozen=True)
-class Capabilities:
+class Capabilities(_PathGrid):
     """Write/exec outcomes: ``results[label][path]`` is one of three strings."""
 
     paths: tuple[str, ...]
@@ -286,14 +297,6 @@ class Capabilities:
         """``'read-only'``, ``'write, noexec'`` or ``'write + exec'``."""
         return self.results[label][path]
 
-    def __str__(self) -> str:
-        return _table(("path", *self.labels),
-                      ((p, *(self.outcome(lab, p) for lab in self.labels)) for p in self.paths))
-
-    def _repr_html_(self) -> str:
-        return _html_table(("path", *self.labels),
-                           ((p, *(self.outcome(lab, p) for lab in self.labels))
-                            for p in self.paths))
 
 
 def compare_capabilities(image: Image, paths: Sequence[str] | None = None,
