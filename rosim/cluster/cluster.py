@@ -61,7 +61,7 @@ class ClusterEvent:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.seq:>3} {self.kind:<16} {self.pod or '-':<12} {self.node or '-':<8} " \
+        return f"{self.seq:>3} {self.kind:<21} {self.pod or '-':<12} {self.node or '-':<8} " \
                f"{self.message}"
 
 
@@ -160,7 +160,10 @@ class Cluster:
         else:
             raise ConfigError(f"nodes(={nodes!r}) must be a count or a list of names.")
         disk_size = parse_quantity(disk, field="disk") if disk is not None else None
-        self.nodes = {n: Node(n, Runtime(profile, read_only=read_only, disk=disk_size))
+        #: The cluster's network storage (network PersistentVolumes), shared by its nodes.
+        self.network: dict[str, Any] = {}
+        self.nodes = {n: Node(n, Runtime(profile, read_only=read_only, disk=disk_size,
+                                         network=self.network))
                       for n in names}
         self.images: dict[str, Image] = dict(images or {})
         self.volumes: dict[str, PersistentVolume] = {}

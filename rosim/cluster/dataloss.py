@@ -172,7 +172,7 @@ def _probe_survival(event: PodEvent, kind: StorageKind) -> bool:
 
 def survival_table(events: Sequence[str] | None = None) -> SurvivalTable:
     """Run each event on a pod that wrote a file to every kind of storage."""
-    chosen = tuple(PodEvent(e) for e in events) if events is not None else tuple(PodEvent)
+    chosen = tuple(_event(e) for e in events) if events is not None else tuple(PodEvent)
     kinds = (StorageKind.LAYER, StorageKind.TMPFS) + _PROBE_KINDS[1:]
     cells = {(kind, event): _probe_survival(event, kind) for event in chosen for kind in kinds}
     return SurvivalTable(kinds, chosen, cells)
@@ -206,6 +206,14 @@ def app_manifest(logs: str = "layer", data: str = "layer", read_only: bool = Fal
         container["securityContext"] = {"readOnlyRootFilesystem": True}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
             "spec": {"volumes": volumes, "containers": [container]}}
+
+
+def _event(value: str) -> PodEvent:
+    try:
+        return PodEvent(value)
+    except ValueError:
+        raise ConfigError(f"events item(={value!r}) must be one of "
+                          + ", ".join(repr(e.value) for e in PodEvent) + ".") from None
 
 
 def _kind(value: str, field_name: str) -> StorageKind:
@@ -242,6 +250,8 @@ class AppStory:
     steps: tuple[AppStep, ...]
     deploy_log: str
     timeline: tuple[str, ...] = field(default=())
+    #: ``(step index, error)`` for each batch of requests the app failed to serve.
+    failed_requests: tuple[tuple[int, str], ...] = field(default=())
 
     @property
     def lost(self) -> dict[str, int]:
@@ -251,6 +261,8 @@ class AppStory:
     def __str__(self) -> str:
         lines = [f"logs on {self.logs}, data on {self.data}"
                  + (", readOnlyRootFilesystem" if self.read_only else "")]
+        for index, error in self.failed_requests:
+            lines.append(f"requests before step {index} failed: {error}")
         for s in self.steps:
             lines.append(f"{s.event:<13} {s.status:<17} node={s.node or '-':<7} "
                          f"logs {s.readable['logs']:>3}/{s.written['logs']:<3} "
@@ -287,20 +299,24 @@ def run_app_story(logs: str = "layer", data: str = "layer",
     """Deploy ``logapp``, serve ``requests`` before each event, count what survives."""
     if not isinstance(requests, int) or isinstance(requests, bool) or requests < 0:
         raise ConfigError(f"requests(={requests!r}) must be an integer >= 0.")
-    chosen = [PodEvent(e) for e in events]
+    chosen = [_event(e) for e in events]
     log_kind = _kind(logs, "logs")
     cluster = Cluster(nodes=nodes, seed=seed)
     _prepare_claims(cluster, {"logs": log_kind, "data": _kind(data, "data")}, "node-1")
     pod = cluster.apply(app_manifest(logs, data, read_only))
     deploy_log = pod.container().logs() if pod.containers else ""
     written = {"logs": 0, "data": 0}
-    steps = []
+    steps: list[AppStep] = []
+    #: (step index, last error line) of every batch of requests that failed.
+    failures: list[tuple[int, str]] = []
 
     def serve() -> None:
         current = cluster.pod("myapp")
         if current.status != "Running" or not requests:
             return
         result = cluster.exec("myapp", ["python3", "/app/app.py", "handle", str(requests)])
+        if not result.ok:
+            failures.append((len(steps), (result.stderr.strip().splitlines() or [""])[-1]))
         if result.ok:
             written["logs"] += requests
             written["data"] += requests
@@ -314,9 +330,10 @@ def run_app_story(logs: str = "layer", data: str = "layer",
 
     serve()
     step("deploy")
-    for event in chosen:
+    for i, event in enumerate(chosen):
         _apply_event(cluster, "myapp", event)
         step(event.value)
-        serve()
+        if i < len(chosen) - 1:
+            serve()
     return AppStory(logs, data, read_only, tuple(steps), deploy_log,
-                    tuple(str(e) for e in cluster.timeline))
+                    tuple(str(e) for e in cluster.timeline), tuple(failures))

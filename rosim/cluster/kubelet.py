@@ -141,10 +141,8 @@ def pod_usage(cluster: Cluster, pod_name: str) -> PodUsage:
             usage.host_paths[volume.name] = _storage_used(node, "host", volume.path)
         else:
             pv = cluster.volumes[cluster.claims[volume.claim_name]]
-            from rosim.runtime.runtime import _NETWORK_VOLUMES
-
             directory = (node.runtime._volumes.get(f"pv-{pv.name}") if pv.local
-                         else _NETWORK_VOLUMES.get(f"pv-{pv.name}"))
+                         else node.runtime.network.get(f"pv-{pv.name}"))
             device = kernel().devices.get(directory.st_dev) if directory is not None else None
             usage.claims[volume.name] = device.used if device is not None else 0
     return usage

@@ -27,7 +27,8 @@ from rosim.runtime.profiles import PlannedMount, Profile, default_mounts, user_t
 __all__ = ["Runtime"]
 
 _serials = itertools.count(1)
-#: Storage of the volumes with ``scope="cluster"``: one per name, seen by every runtime.
+#: Storage of the volumes with ``scope="cluster"`` for runtimes that are not
+#: given a ``network`` of their own: one per name, seen by all of them.
 _NETWORK_VOLUMES: dict[str, FakeDirectory] = {}
 
 
@@ -42,6 +43,9 @@ class Runtime:
     ``disk`` is the host disk's size, shared by the writable layers, volumes
     and host paths (``ENOSPC`` for everyone when it is full); ``overlay_size``
     is containers/storage's ``overlay.size=`` quota on each writable layer.
+    ``network`` is the network storage (``Volume(scope="cluster")``) this host
+    shares with others: a :class:`~rosim.Cluster` gives its nodes one of their
+    own; by default all standalone runtimes share one.
 
     The runtime owns the host's named volumes and host paths: every container
     it creates that mounts ``Volume('data')`` sees the same files.
@@ -49,8 +53,8 @@ class Runtime:
 
     def __init__(self, profile: str, read_only: bool = False, *,
                  read_only_tmpfs: bool = True, memory: int | str = "16Gi",
-                 disk: int | str | None = None, overlay_size: int | str | None = None
-                 ) -> None:
+                 disk: int | str | None = None, overlay_size: int | str | None = None,
+                 network: dict[str, FakeDirectory] | None = None) -> None:
         try:
             self.profile = Profile(profile)
         except ValueError:
@@ -62,6 +66,7 @@ class Runtime:
         self.read_only = read_only
         self.read_only_tmpfs = read_only_tmpfs
         self.memory = parse_size(memory, field="memory")
+        self.network = network if network is not None else _NETWORK_VOLUMES
         from rosim.fs.kernel import kernel
 
         #: The host's disk: writable layers, volumes and host paths share it.
@@ -201,7 +206,7 @@ class Runtime:
         from rosim.fs.kernel import kernel
 
         store = {"volume": self._volumes, "host": self._host_paths,
-                 "network": _NETWORK_VOLUMES, "memory": self._memory}[kind]
+                 "network": self.network, "memory": self._memory}[kind]
         node = store.get(key)
         if node is None:
             k = kernel()
@@ -218,7 +223,7 @@ class Runtime:
 
     def volume_files(self, name: str) -> list[str]:
         """Paths of the files in volume ``name`` (relative to it), sorted."""
-        node = self._volumes.get(name) or _NETWORK_VOLUMES.get(name)
+        node = self._volumes.get(name) or self.network.get(name)
         if node is None:
             raise ConfigError(f"volume name(={name!r}) has never been mounted on this runtime.")
         out: list[str] = []

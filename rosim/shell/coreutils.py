@@ -663,11 +663,21 @@ def _tail(proc: Proc) -> int:
 @program("wc")
 def _wc(proc: Proc) -> int:
     flags, files = _flags(proc, "lwc")
-    lines, status = _lines_of(proc, files)
-    text = "".join(lines)
-    counts = {"l": len(lines), "w": len(text.split()), "c": len(text.encode())}
     chosen = [k for k in "lwc" if k in flags] or list("lwc")
-    proc.out(" ".join(str(counts[k]) for k in chosen) + "\n")
+    status = 0
+    totals = dict.fromkeys(chosen, 0)
+    for label in files or [""]:
+        lines, failed = _lines_of(proc, [label] if label else [])
+        status = status or failed
+        if failed:
+            continue
+        text = "".join(lines)
+        counts = {"l": len(lines), "w": len(text.split()), "c": len(text.encode())}
+        for k in chosen:
+            totals[k] += counts[k]
+        proc.out(" ".join(str(counts[k]) for k in chosen) + (f" {label}" if label else "") + "\n")
+    if len(files) > 1:
+        proc.out(" ".join(str(totals[k]) for k in chosen) + " total\n")
     return status
 
 

@@ -1,0 +1,728 @@
+"""Scenario 4: a tenant escapes its volume quota through the copy-on-write layer.
+
+Tenants share one node. Each tenant is a pod (:class:`QuotaTenant`) whose
+application appends to one file at a steady rate. Tenant A has a
+PersistentVolumeClaim with a small quota, but its application keeps its
+cache in the image's directory ``/var/cache/app``: the bytes land in the
+container's writable layer, on the node's disk, where the quota never looks
+(domain.md §6). The node's disk fills; the other tenants' writes fail with
+``ENOSPC``, and under ``DiskPressure`` the kubelet evicts pods in its order.
+
+:func:`run_quota_scenario` runs tenants on a node in ticks of simulated time
+(10 s by default, the kubelet's housekeeping period). In each tick every
+tenant writes ``rate × tick`` bytes in 1 MiB steps (declared by size, so
+gigabytes cost nothing), in the order the tenants are given; then the
+kubelet's eviction manager runs once. The :class:`QuotaRun` it returns says
+who lost what: each tenant's outcome (``ok``, ``ENOSPC``, ``EROFS``,
+``Evicted`` with the kubelet's message), the bytes written and kept where,
+and per-tick samples of the node's available space and of each tenant's
+usage by storage kind. Pods are bare pods: an evicted pod is not recreated.
+
+:func:`quota_case` runs the story for one choice of what tenant A writes,
+where, and which protections are on (:class:`QuotaProtection`);
+:func:`compare_quota_fixes` runs the story and each fix;
+:func:`check_quota_exercise` checks a learner's tenant A.
+
+>>> run = quota_case()
+>>> [(t.tenant, t.outcome.value) for t in run.tenants]
+[('tenant-a', 'Evicted'), ('tenant-b', 'Evicted'), ('tenant-c', 'ENOSPC')]
+>>> run.evicted
+('tenant-b', 'tenant-a')
+>>> fixed = quota_case(where="pvc", protections=["readOnlyRootFilesystem"])
+>>> [(t.tenant, t.outcome.value) for t in fixed.tenants]
+[('tenant-a', 'ENOSPC'), ('tenant-b', 'ok'), ('tenant-c', 'ok')]
+"""
+
+from __future__ import annotations
+
+import errno as errno_module
+import html
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+from rosim._errors import ConfigError
+from rosim.cluster.cluster import Cluster
+from rosim.cluster.quantity import parse_quantity
+from rosim.fs.layers import Dir, Image
+from rosim.fs.paths import container_path
+from rosim.fs.sizes import format_size, parse_size
+
+__all__ = ["NODE_KINDS", "QuotaComparison", "QuotaEvent", "QuotaOutcome", "QuotaProtection",
+           "QuotaRun", "QuotaSample", "QuotaTenant", "TenantResult", "check_quota_exercise",
+           "compare_quota_fixes", "quota_case", "quota_tenants", "run_quota_scenario"]
+
+MiB = 1024**2
+GiB = 1024**3
+
+#: The node's disk in the story.
+NODE_DISK = "10Gi"
+#: Seconds between two passes of the kubelet's eviction manager.
+TICK_SECONDS = 10.0
+#: Seconds of writes in the story.
+DURATION_SECONDS = 120.0
+#: Size of each write the applications make.
+WRITE_STEP = 1 * MiB
+#: Where tenant A's application keeps its cache: a directory of its image.
+CACHE_DIR = "/var/cache/app"
+#: Where each tenant's PersistentVolumeClaim is mounted by default.
+CLAIM_PATH = "/data"
+#: The ``ephemeral-storage`` limit and the ``overlay.size`` of the fixes.
+FIX_LIMIT = "4Gi"
+FIX_OVERLAY_SIZE = "4G"
+#: The node's single name.
+NODE = "node-1"
+#: Storage kinds that live on the node's disk, as :meth:`PodUsage.by_kind` names them.
+NODE_KINDS = ("writable layer", "logs", "emptyDir")
+_IMAGE = "tenant-app:1.0"
+_PV_SERIAL = itertools.count(1)
+
+
+class QuotaProtection(StrEnum):
+    """A protection against the bypass: on tenant A's pod, or on the node."""
+
+    READ_ONLY_ROOT = "readOnlyRootFilesystem"
+    EPHEMERAL_STORAGE_LIMIT = "ephemeral-storage limit"
+    OVERLAY_SIZE = "overlay.size"
+
+
+class QuotaOutcome(StrEnum):
+    """What happened to a tenant's writes by the end of a run."""
+
+    OK = "ok"
+    ENOSPC = "ENOSPC"
+    EROFS = "EROFS"
+    OTHER_ERROR = "other error"
+    EVICTED = "Evicted"
+
+
+@cache
+def _tenant_image() -> Image:
+    return Image.builtin("busybox").with_layer(
+        {f"{CACHE_DIR}/": None, f"{CLAIM_PATH}/": None, "/scratch/": None,
+         "/var/tmp/": Dir(mode=0o1777)}, name=_IMAGE)
+
+
+def _under(path: str, directory: str | None) -> bool:
+    if directory is None:
+        return False
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class QuotaTenant:
+    """A tenant: its pod's settings and what its application writes.
+
+    ``path`` is the file the application appends to, ``rate`` its bytes per
+    second and ``writes`` the bytes it means to write in all (``None``: as
+    long as the run lasts). ``quota`` is the capacity of the tenant's
+    PersistentVolumeClaim, mounted at ``claim_path`` (no claim when
+    ``None``); ``empty_dir`` mounts an ``emptyDir`` there. ``read_only``,
+    ``request``, ``limit`` and ``priority`` are the pod's
+    ``readOnlyRootFilesystem``, ``resources.requests`` and
+    ``resources.limits`` ``ephemeral-storage``, and ``spec.priority``.
+    Sizes are Kubernetes quantities or bytes. Raises
+    :class:`~rosim.ConfigError` naming a bad field.
+    """
+
+    name: str
+    path: str
+    rate: int | str
+    writes: int | str | None = None
+    priority: int = 0
+    quota: int | str | None = None
+    claim_path: str = CLAIM_PATH
+    empty_dir: str | None = None
+    read_only: bool = False
+    request: str | None = None
+    limit: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"name(={self.name!r}) must be a non-empty string.")
+        set_ = object.__setattr__
+        set_(self, "path", container_path(self.path, field="path"))
+        set_(self, "claim_path", container_path(self.claim_path, field="claim_path"))
+        if self.empty_dir is not None:
+            set_(self, "empty_dir", container_path(self.empty_dir, field="empty_dir"))
+        set_(self, "rate", parse_quantity(self.rate, field="rate"))
+        if self.writes is not None:
+            set_(self, "writes", parse_quantity(self.writes, field="writes"))
+        if self.quota is not None:
+            set_(self, "quota", parse_quantity(self.quota, field="quota"))
+        for name in ("request", "limit"):
+            value = getattr(self, name)
+            if value is not None:
+                parse_quantity(value, field=name)
+                set_(self, name, str(value))
+        if not isinstance(self.read_only, bool):
+            raise ConfigError(f"read_only(={self.read_only!r}) must be a bool.")
+        if not isinstance(self.priority, int) or isinstance(self.priority, bool):
+            raise ConfigError(f"priority(={self.priority!r}) must be an integer.")
+
+    @property
+    def claim(self) -> str | None:
+        """The PersistentVolumeClaim's name, or None without a quota."""
+        return f"{self.name}-data" if self.quota is not None else None
+
+    @property
+    def kind(self) -> str:
+        """Where ``path`` lands: ``writable layer``, ``persistentVolumeClaim`` or ``emptyDir``."""
+        if self.quota is not None and _under(self.path, self.claim_path):
+            return "persistentVolumeClaim"
+        if _under(self.path, self.empty_dir):
+            return "emptyDir"
+        return "writable layer"
+
+    def replace(self, **changes: Any) -> QuotaTenant:
+        """A copy with some fields changed, e.g. ``tenant.replace(read_only=True)``."""
+        known = {f.name for f in fields(self)}
+        for key in changes:
+            if key not in known:
+                raise ConfigError(f"{key}(={changes[key]!r}) is not a field of QuotaTenant; "
+                                  "fields: " + ", ".join(sorted(known)) + ".")
+        return replace(self, **changes)
+
+    def manifest(self) -> dict[str, Any]:
+        """The tenant's Pod manifest, as ``kubectl apply`` would take it."""
+        container: dict[str, Any] = {"name": "app", "image": _IMAGE,
+                                     "command": ["sleep", "infinity"]}
+        volumes: list[dict[str, Any]] = []
+        mounts: list[dict[str, Any]] = []
+        if self.quota is not None:
+            volumes.append({"name": "data", "persistentVolumeClaim": {"claimName": self.claim}})
+            mounts.append({"name": "data", "mountPath": self.claim_path})
+        if self.empty_dir is not None:
+            volumes.append({"name": "scratch", "emptyDir": {}})
+            mounts.append({"name": "scratch", "mountPath": self.empty_dir})
+        if mounts:
+            container["volumeMounts"] = mounts
+        if self.read_only:
+            container["securityContext"] = {"readOnlyRootFilesystem": True}
+        resources = {key: {"ephemeral-storage": value} for key, value in
+                     (("requests", self.request), ("limits", self.limit)) if value is not None}
+        if resources:
+            container["resources"] = resources
+        spec: dict[str, Any] = {}
+        if self.priority:
+            spec["priority"] = self.priority
+        if volumes:
+            spec["volumes"] = volumes
+        spec["containers"] = [container]
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": self.name},
+                "spec": spec}
+
+    def yaml(self) -> str:
+        """The Pod manifest in YAML."""
+        import yaml
+
+        return yaml.safe_dump(self.manifest(), sort_keys=False)
+
+
+def quota_tenants(writes: int | str = "20Gi", where: str = "layer", *, read_only: bool = False,
+                  limit: str | None = None) -> tuple[QuotaTenant, QuotaTenant, QuotaTenant]:
+    """The three tenants of the story.
+
+    * ``tenant-a``, priority 1000: a 1 GiB PVC at ``/data``; its application
+      writes ``writes`` bytes at 200 MiB/s, into ``/var/cache/app`` (its
+      image: ``where="layer"``) or into ``/data`` (``where="pvc"``).
+      ``read_only`` and ``limit`` set its pod's ``readOnlyRootFilesystem``
+      and ``ephemeral-storage`` limit.
+    * ``tenant-b``, a batch job at priority 0, writes 5 MiB/s to its
+      writable layer and requests nothing.
+    * ``tenant-c``, priority 0, writes 5 MiB/s to an ``emptyDir`` and
+      requests 1Gi of ``ephemeral-storage``.
+    """
+    target = {"layer": f"{CACHE_DIR}/cache.bin", "pvc": f"{CLAIM_PATH}/cache.bin"}
+    if where not in target:
+        raise ConfigError(f"where(={where!r}) must be 'layer' or 'pvc'.")
+    a = QuotaTenant("tenant-a", target[where], rate="200Mi", writes=writes, priority=1000,
+                    quota="1Gi", read_only=read_only, limit=limit)
+    b = QuotaTenant("tenant-b", "/var/tmp/report.csv", rate="5Mi")
+    c = QuotaTenant("tenant-c", "/scratch/index.db", rate="5Mi", empty_dir="/scratch",
+                    request="1Gi")
+    return a, b, c
+
+
+# ----------------------------------------------------------------- results
+@dataclass(frozen=True)
+class QuotaEvent:
+    """Something that happened at ``time`` seconds: a write error, an eviction, pressure."""
+
+    time: float
+    kind: str
+    pod: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.time:>5g} s  {self.kind:<21} {self.pod or '-':<9} {self.message}"
+
+
+@dataclass(frozen=True)
+class QuotaSample:
+    """The node after one tick's writes, as the kubelet measured it, and after its evictions.
+
+    ``usage[tenant][kind]`` is what :meth:`~rosim.PodUsage.by_kind` reports
+    (bytes), taken before the eviction manager ran.
+    """
+
+    time: float
+    capacity: int
+    used: int
+    available_after: int
+    usage: dict[str, dict[str, int]]
+
+    @property
+    def available(self) -> int:
+        """``nodefs.available`` when the kubelet looked."""
+        return max(self.capacity - self.used, 0)
+
+    def node_usage(self, tenant: str) -> int:
+        """Bytes ``tenant`` kept on the node's disk (writable layer, logs, emptyDir)."""
+        return sum(self.usage[tenant].get(kind, 0) for kind in NODE_KINDS)
+
+    def __str__(self) -> str:
+        head = ("tenant", *NODE_KINDS, "persistentVolumeClaim")
+        rows = [head] + [(name, *(format_size(kinds.get(k, 0)) for k in head[1:]))
+                         for name, kinds in self.usage.items()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = [f"at {self.time:g} s: node disk {format_size(self.used)} used of "
+                 f"{format_size(self.capacity)}, {format_size(self.available)} available"]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                  for r in rows]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TenantResult:
+    """Who lost what: one tenant's writes and fate in a run.
+
+    ``attempted`` bytes were meant for ``path`` (in ``kind``), ``written``
+    fitted, ``kept`` are still there at the end (an eviction deletes the
+    writable layer and the ``emptyDir``; a claim keeps its data). ``error``
+    is the errno name of the first failed write, at ``error_at`` seconds;
+    ``evicted_at`` and ``message`` tell the eviction. ``quota`` (the PVC's
+    capacity) and ``limit`` (``ephemeral-storage``) are in bytes.
+    """
+
+    tenant: str
+    path: str
+    kind: str
+    attempted: int
+    written: int
+    kept: int
+    quota: int | None = None
+    claim_used: int = 0
+    limit: int | None = None
+    error: str = ""
+    error_at: float | None = None
+    evicted_at: float | None = None
+    message: str = ""
+
+    @property
+    def outcome(self) -> QuotaOutcome:
+        """``Evicted`` if the kubelet evicted the pod, else the first write error, else ``ok``."""
+        if self.evicted_at is not None:
+            return QuotaOutcome.EVICTED
+        if self.error in ("ENOSPC", "EROFS"):
+            return QuotaOutcome(self.error)
+        return QuotaOutcome.OTHER_ERROR if self.error else QuotaOutcome.OK
+
+    @property
+    def harmed(self) -> bool:
+        """True when a write failed or the pod was evicted."""
+        return self.outcome is not QuotaOutcome.OK
+
+    @property
+    def lost(self) -> int:
+        """Bytes the application meant to keep and does not have: never written, or deleted."""
+        return self.attempted - self.kept
+
+    def summary(self) -> str:
+        """One sentence: what happened to this tenant's writes."""
+        where = f"{self.kind} ({self.path})"
+        text = (f"{self.tenant}: wrote {format_size(self.written)} of "
+                f"{format_size(self.attempted)} to its {where}")
+        if self.error:
+            text += f"; {self.error} from {self.error_at:g} s"
+        if self.evicted_at is not None:
+            text += f"; Evicted at {self.evicted_at:g} s"
+        text += f"; kept {format_size(self.kept)}."
+        if self.quota is not None:
+            text += (f" Its quota (PVC) shows {format_size(self.claim_used)} used of "
+                     f"{format_size(self.quota)}.")
+        return text
+
+
+_HEAD = ("tenant", "outcome", "writes to", "wrote", "of", "kept", "PVC quota used")
+
+
+def _row(t: TenantResult) -> tuple[str, ...]:
+    quota = (f"{format_size(t.claim_used)} of {format_size(t.quota)}" if t.quota is not None
+             else "-")
+    when = t.evicted_at if t.evicted_at is not None else t.error_at
+    outcome = t.outcome.value + (f" at {when:g} s" if when is not None else "")
+    return (t.tenant, outcome, t.kind, format_size(t.written), format_size(t.attempted),
+            format_size(t.kept), quota)
+
+
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows]
+
+
+#: Okabe–Ito colours of the outcomes, for the HTML tables and the views.
+OUTCOME_COLOURS = {QuotaOutcome.OK: "#009E73", QuotaOutcome.ENOSPC: "#E69F00",
+                   QuotaOutcome.EROFS: "#0072B2", QuotaOutcome.OTHER_ERROR: "#999999",
+                   QuotaOutcome.EVICTED: "#D55E00"}
+
+
+def _html_rows(runs: Sequence[QuotaRun], with_label: bool) -> str:
+    body = []
+    for run in runs:
+        for i, t in enumerate(run.tenants):
+            cells = list(_row(t))
+            colour = OUTCOME_COLOURS[t.outcome]
+            tds = [f"<td>{html.escape(cells[0])}</td>",
+                   f'<td style="background:{colour};color:white">{html.escape(cells[1])}</td>']
+            tds += [f"<td>{html.escape(c)}</td>" for c in cells[2:]]
+            if with_label and i == 0:
+                tds.insert(0, f'<td rowspan="{len(run.tenants)}">{html.escape(run.label)}</td>')
+            body.append("<tr>" + "".join(tds) + "</tr>")
+    head = (("case",) if with_label else ()) + _HEAD
+    return ("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+
+
+@dataclass(frozen=True)
+class QuotaRun:
+    """One run of tenants on a node: outcomes, events and per-tick samples."""
+
+    label: str
+    capacity: int
+    threshold: float
+    tick: float
+    overlay_size: int | None
+    tenants: tuple[TenantResult, ...]
+    samples: tuple[QuotaSample, ...]
+    events: tuple[QuotaEvent, ...]
+    evicted: tuple[str, ...] = field(default=())
+
+    def tenant(self, name: str) -> TenantResult:
+        """The result of tenant ``name``."""
+        for result in self.tenants:
+            if result.tenant == name:
+                return result
+        raise ConfigError(f"tenant(={name!r}) is not in this run; tenants: "
+                          + ", ".join(t.tenant for t in self.tenants) + ".")
+
+    @property
+    def harmed(self) -> tuple[str, ...]:
+        """Tenants whose writes failed or that were evicted."""
+        return tuple(t.tenant for t in self.tenants if t.harmed)
+
+    @property
+    def peak(self) -> QuotaSample:
+        """The sample with the fullest node disk (the first, if several)."""
+        return max(self.samples, key=lambda s: s.used)
+
+    @property
+    def threshold_bytes(self) -> int:
+        """The eviction threshold ``nodefs.available`` in bytes."""
+        return int(self.capacity * self.threshold)
+
+    def sample_at(self, time: float) -> QuotaSample:
+        """The sample taken at ``time`` seconds."""
+        for sample in self.samples:
+            if sample.time == time:
+                return sample
+        raise ConfigError(f"time(={time!r}) is not a sample time; samples every "
+                          f"{self.tick:g} s up to {self.samples[-1].time:g} s.")
+
+    def __str__(self) -> str:
+        lines = [f"{self.label}: node disk {format_size(self.capacity)}, eviction threshold "
+                 f"nodefs.available<{self.threshold:.0%} ({format_size(self.threshold_bytes)})"]
+        lines += _table([_HEAD, *(_row(t) for t in self.tenants)])
+        lines += [str(e) for e in self.events]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        events = "".join(f"<li>{html.escape(str(e))}</li>" for e in self.events)
+        return (f"<p><b>{html.escape(self.label)}</b>: node disk "
+                f"{format_size(self.capacity)}</p>" + _html_rows([self], with_label=False)
+                + (f"<ul>{events}</ul>" if events else ""))
+
+
+@dataclass(frozen=True)
+class QuotaComparison:
+    """Several runs of the same tenants, each with other protections."""
+
+    runs: tuple[QuotaRun, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The runs' labels, in order."""
+        return tuple(r.label for r in self.runs)
+
+    def run(self, label: str) -> QuotaRun:
+        """The run labelled ``label``."""
+        for run in self.runs:
+            if run.label == label:
+                return run
+        raise ConfigError(f"label(={label!r}) is not a run; runs: "
+                          + ", ".join(repr(lab) for lab in self.labels) + ".")
+
+    def __str__(self) -> str:
+        rows = [("case", *_HEAD)]
+        for run in self.runs:
+            rows += [((run.label if i == 0 else ""), *_row(t))
+                     for i, t in enumerate(run.tenants)]
+        return "\n".join(_table(rows))
+
+    def _repr_html_(self) -> str:
+        return _html_rows(self.runs, with_label=True)
+
+
+# ----------------------------------------------------------------- running
+class _App:
+    """A tenant's application: appends to its file while its pod runs."""
+
+    def __init__(self, tenant: QuotaTenant, duration: float) -> None:
+        self.tenant = tenant
+        budget = int(tenant.rate * duration)  # type: ignore[operator]
+        self.remaining = budget if tenant.writes is None else min(budget, tenant.writes)
+        self.writer: Any = None
+        self.attempted = 0
+        self.written = 0
+        self.error = ""
+        self.error_at: float | None = None
+        self.evicted_at: float | None = None
+        self.message = ""
+
+    def write(self, cluster: Cluster, seconds: float, now: float) -> QuotaEvent | None:
+        amount = min(int(self.tenant.rate * seconds), self.remaining)  # type: ignore[operator]
+        if amount <= 0 or self.evicted_at is not None:
+            return None
+        self.remaining -= amount
+        self.attempted += amount
+        got = 0
+        try:
+            if self.writer is None:
+                self.writer = cluster.pod(self.tenant.name).container().open_writer(
+                    self.tenant.path)
+            got = self.writer.write(amount, WRITE_STEP)
+        except OSError as exc:
+            failure = exc
+        else:
+            self.written += got
+            if got == amount:
+                return None
+            failure = OSError(errno_module.ENOSPC, "No space left on device")
+        name = errno_module.errorcode.get(failure.errno or 0, "error")
+        if self.error:
+            return None
+        self.error, self.error_at = name, now
+        return QuotaEvent(now, name, self.tenant.name,
+                          f"{format_size(got)} of {format_size(amount)} written; "
+                          f"[Errno {failure.errno}] {failure.strerror}: '{self.tenant.path}'")
+
+
+def _usage(cluster: Cluster, name: str) -> dict[str, int]:
+    kinds = cluster.usage(name).by_kind()
+    return {k: kinds[k] for k in (*NODE_KINDS, "persistentVolumeClaim")}
+
+
+def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE_DISK,
+                       overlay_size: int | str | None = None,
+                       duration: float = DURATION_SECONDS, tick: float = TICK_SECONDS,
+                       label: str = "") -> QuotaRun:
+    """Run ``tenants`` on one node with a ``disk`` and return who lost what.
+
+    ``overlay_size`` is the node's containers/storage ``overlay.size=``
+    quota on each writable layer. Writes go on for ``duration`` seconds in
+    ticks of ``tick`` seconds; the kubelet's eviction manager runs after each
+    tick's writes (module docstring). Raises :class:`~rosim.ConfigError` for
+    bad values or two tenants of one name.
+    """
+    tenants = tuple(tenants)
+    if not tenants or not all(isinstance(t, QuotaTenant) for t in tenants):
+        raise ConfigError(f"tenants(={tenants!r}) must be one or more QuotaTenant.")
+    names = [t.name for t in tenants]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"tenants(={names!r}) names a tenant twice.")
+    if not (isinstance(tick, int | float) and tick > 0):
+        raise ConfigError(f"tick(={tick!r}) must be a number of seconds > 0.")
+    if not (isinstance(duration, int | float) and duration >= tick):
+        raise ConfigError(f"duration(={duration!r}) must be at least one tick ({tick!r} s).")
+    cluster = Cluster(nodes=[NODE], disk=disk, images={_IMAGE: _tenant_image()})
+    runtime = cluster.node(NODE).runtime
+    runtime.overlay_size = (parse_size(overlay_size, field="overlay_size")
+                            if overlay_size is not None else None)
+    for t in tenants:
+        if t.claim is not None:
+            # Network PVs are stored by name for the whole process: a fresh name per run.
+            cluster.add_persistent_volume(f"{t.claim}-pv-{next(_PV_SERIAL)}", t.quota,
+                                          claim=t.claim)
+        cluster.apply(t.manifest())
+    apps = [_App(t, duration) for t in tenants]
+    samples: list[QuotaSample] = []
+    events: list[QuotaEvent] = []
+    evicted: list[str] = []
+    for _ in range(math.ceil(duration / tick - 1e-9)):
+        now = cluster.clock + tick
+        for app in apps:
+            event = app.write(cluster, tick, now)
+            if event is not None:
+                events.append(event)
+        disk_now = cluster.disk(NODE)
+        usage = {app.tenant.name: (_usage(cluster, app.tenant.name) if app.evicted_at is None
+                                   else dict.fromkeys((*NODE_KINDS, "persistentVolumeClaim"), 0))
+                 for app in apps}
+        seen = len(cluster.timeline)
+        gone = cluster.tick(tick)
+        for entry in cluster.timeline[seen:]:
+            if entry.kind in ("Evicted", "NodeHasDiskPressure", "NodeHasNoDiskPressure"):
+                events.append(QuotaEvent(now, entry.kind, entry.pod, entry.message))
+        for name in gone:
+            app = apps[names.index(name)]
+            app.evicted_at, app.message = now, cluster.pod(name).message
+            evicted.append(name)
+        samples.append(QuotaSample(now, disk_now.capacity, disk_now.used,
+                                   cluster.disk(NODE).available, usage))
+    results = []
+    for app in apps:
+        t = app.tenant
+        claim_used = samples[-1].usage[t.name]["persistentVolumeClaim"]
+        if t.kind == "persistentVolumeClaim":
+            claim_used = app.written
+        kept = app.written if (app.evicted_at is None or t.kind == "persistentVolumeClaim") else 0
+        results.append(TenantResult(
+            t.name, t.path, t.kind, app.attempted, app.written, kept,
+            t.quota, claim_used,  # type: ignore[arg-type]
+            parse_quantity(t.limit) if t.limit is not None else None,
+            app.error, app.error_at, app.evicted_at, app.message))
+    disk_info = cluster.disk(NODE)
+    return QuotaRun(label or _default_label(tenants, overlay_size), disk_info.capacity,
+                    disk_info.threshold, float(tick), runtime.overlay_size, tuple(results),
+                    tuple(samples), tuple(events), tuple(evicted))
+
+
+def _default_label(tenants: Sequence[QuotaTenant], overlay_size: int | str | None) -> str:
+    parts = [f"{t.name}: " + ", ".join(
+        p for p in (("readOnlyRootFilesystem" if t.read_only else ""),
+                    (f"ephemeral-storage limit {t.limit}" if t.limit else "")) if p)
+        for t in tenants if t.read_only or t.limit]
+    if overlay_size is not None:
+        parts.append(f"overlay.size={overlay_size}")
+    return "; ".join(parts) or "no protection"
+
+
+# ----------------------------------------------------------------- the story
+def _protections(protections: Iterable[str | QuotaProtection]) -> frozenset[QuotaProtection]:
+    if isinstance(protections, str):
+        protections = [protections]
+    chosen = set()
+    for p in protections:
+        try:
+            chosen.add(QuotaProtection(p))
+        except ValueError:
+            raise ConfigError(f"protections item(={p!r}) must be one of "
+                              + ", ".join(repr(q.value) for q in QuotaProtection) + ".") from None
+    return frozenset(chosen)
+
+
+def quota_case(writes: int | str = "20Gi", where: str = "layer",
+               protections: Iterable[str | QuotaProtection] = (), *, limit: str = FIX_LIMIT,
+               overlay_size: int | str = FIX_OVERLAY_SIZE) -> QuotaRun:
+    """Run the story: tenant A writes ``writes`` bytes to its ``layer`` or ``pvc``.
+
+    ``protections`` are :class:`QuotaProtection` values:
+    ``readOnlyRootFilesystem`` and an ``ephemeral-storage`` limit of
+    ``limit`` go on tenant A's pod; ``overlay.size`` (``overlay_size``) on
+    the node. The tenants are those of :func:`quota_tenants`.
+    """
+    chosen = _protections(protections)
+    tenants = quota_tenants(writes, where, read_only=QuotaProtection.READ_ONLY_ROOT in chosen,
+                            limit=limit if QuotaProtection.EPHEMERAL_STORAGE_LIMIT in chosen
+                            else None)
+    parts = [label for p, label in (
+        (QuotaProtection.READ_ONLY_ROOT, "readOnlyRootFilesystem"),
+        (QuotaProtection.EPHEMERAL_STORAGE_LIMIT, f"ephemeral-storage limit {limit}"),
+        (QuotaProtection.OVERLAY_SIZE, f"overlay.size={overlay_size}")) if p in chosen]
+    label = ", ".join(parts) or "no protection"
+    if where == "pvc":
+        label += ", cache on the PVC"
+    return run_quota_scenario(
+        tenants, label=label,
+        overlay_size=overlay_size if QuotaProtection.OVERLAY_SIZE in chosen else None)
+
+
+#: The story and its fixes: (where A writes, protections).
+FIXES: tuple[tuple[str, tuple[QuotaProtection, ...]], ...] = (
+    ("layer", ()),
+    ("layer", (QuotaProtection.READ_ONLY_ROOT,)),
+    ("pvc", (QuotaProtection.READ_ONLY_ROOT,)),
+    ("layer", (QuotaProtection.EPHEMERAL_STORAGE_LIMIT,)),
+    ("layer", (QuotaProtection.OVERLAY_SIZE,)),
+)
+
+
+def compare_quota_fixes(writes: int | str = "20Gi") -> QuotaComparison:
+    """Run the story without protection, then with each fix (see :data:`FIXES`)."""
+    return QuotaComparison(tuple(quota_case(writes, where, protections)
+                                 for where, protections in FIXES))
+
+
+# ----------------------------------------------------------------- exercise
+_APP_FIELDS = ("name", "path", "rate", "writes", "priority", "quota")
+
+
+def check_quota_exercise(tenant_a: QuotaTenant) -> str:
+    """Check a learner's tenant A: PASS when the other tenants are never harmed.
+
+    Only the pod's settings may change (``read_only``, ``limit``,
+    ``request``, ``claim_path``, ``empty_dir``); the application, its
+    priority and its quota stay those of :func:`quota_tenants`. Returns a
+    ``PASS: ...`` or ``FAIL: ...`` line followed by a hint.
+    """
+    if not isinstance(tenant_a, QuotaTenant):
+        return (f"FAIL: tenant_a(={tenant_a!r}) is not a QuotaTenant.\n"
+                "Hint: start from rosim.quota_tenants()[0] and use its replace().")
+    given, others = quota_tenants()[0], quota_tenants()[1:]
+    changed = [f for f in _APP_FIELDS if getattr(tenant_a, f) != getattr(given, f)]
+    if changed:
+        return (f"FAIL: {', '.join(changed)} changed: that changes the application, not its pod.\n"
+                "Hint: keep what the application does; change read_only, limit, request, "
+                "claim_path or empty_dir.")
+    run = run_quota_scenario((tenant_a, *others), label="exercise")
+    a = run.tenant(tenant_a.name)
+    harmed = [run.tenant(t.name) for t in others if run.tenant(t.name).harmed]
+    if not harmed:
+        lines = [f"PASS: {' and '.join(t.name for t in others)} were never harmed.", a.summary()]
+        if a.outcome is QuotaOutcome.EROFS:
+            lines.append(f"Note: {tenant_a.name}'s application cannot write at all; mount a "
+                         "volume where it writes.")
+        elif a.outcome is QuotaOutcome.EVICTED:
+            lines.append(f"Note: {tenant_a.name} was evicted and lost what it wrote; the "
+                         "node was protected, the application was not.")
+        if not tenant_a.read_only:
+            lines.append("Note: its root is still writable: a write anywhere else in the "
+                         "image escapes the quota again; readOnlyRootFilesystem makes it fail "
+                         "at once.")
+        return "\n".join(lines)
+    lines = [f"FAIL: {t.summary()}" for t in harmed]
+    peak = run.peak
+    if tenant_a.limit is not None and a.outcome is QuotaOutcome.EVICTED:
+        hint = (f"Hint: the kubelet checks the limit only every {run.tick:g} s; by then "
+                f"{tenant_a.name} had put {format_size(peak.node_usage(tenant_a.name))} on a "
+                f"{format_size(run.capacity)} node. Choose a limit the node can afford.")
+    else:
+        hint = (f"Hint: {tenant_a.name} put {format_size(peak.node_usage(tenant_a.name))} on the "
+                f"node's disk through its {a.kind}, where its quota never looks. Make its root "
+                "read-only and give the application a place to write that the quota counts.")
+    return "\n".join([*lines, hint])
