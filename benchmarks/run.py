@@ -43,9 +43,22 @@ container lists when it starts (``/``, and ``/etc`` for the bind-mounted
 tens of entries whatever the number of files; start-up cost follows the
 size of those directories.
 
+4. **Pods moving around a cluster** (``cluster_moves.py``, issue 6).
+   ``CLUSTER_PODS`` busybox pods on 50 nodes, each with an ``emptyDir`` and
+   a network PVC, go through ``CLUSTER_ROUNDS`` rounds of node drains and
+   reschedules; after each round every pod checks, from inside, which of
+   the markers it wrote to its writable layer, emptyDir and PVC it still
+   sees. Targets: the whole run under ``MAX_CLUSTER_SECONDS``; the same
+   scenario at ``SMALL_CLUSTER_PODS`` x ``SMALL_CLUSTER_ROUNDS`` costs the
+   same per pod-round (rounds) and per pod (set-up), within
+   ``MAX_LINEAR_RATIO``; and the markers seen agree with domain.md §5.
+5. **Shell command lines** (``shell_lines.py``, issue 4). ``ctr.sh(LINE)``
+   for lines of builtins (``echo``, ``test``, ``cd``, ``pwd``, ``true``);
+   target: the slowest median under ``MAX_SH_MS``.
+
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``). Prints a
 table and one PASS/FAIL line per target; the exit status is 1 when a target
-is missed. Takes well under a minute on a 2-core machine.
+is missed. Takes under a minute on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -62,6 +75,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 
+import cluster_moves
+import shell_lines
 from pyfakefs.fake_filesystem import FakeFilesystem
 from pyfakefs.fake_filesystem_unittest import Patcher
 
@@ -99,6 +114,17 @@ WIDE_ETC_EXTRA_FILES = 200  # information only: files added directly in the larg
 # 3. memory
 MEM_CONTAINERS = 50  # containers created and started from the large image
 MAX_MEM_PER_CONTAINER_BYTES = 1024 * 1024  # target: traced growth per container, bytes
+
+# 4. pods moving around a cluster
+CLUSTER_PODS = 1000  # pods in the timed run
+CLUSTER_ROUNDS = 10  # rounds of drains and reschedules in the timed run
+SMALL_CLUSTER_PODS = 500  # pods in the second run (linearity)
+SMALL_CLUSTER_ROUNDS = 5  # rounds in the second run (linearity)
+MAX_CLUSTER_SECONDS = 10.0  # target: the whole timed run, seconds
+MAX_LINEAR_RATIO = 1.5  # target: cost per pod-round (and per pod) at both sizes within this
+
+# 5. shell command lines
+MAX_SH_MS = 5.0  # target: median ms per ctr.sh call of builtins
 
 US = 1e6  # microseconds per second
 MS = 1e3  # milliseconds per second
@@ -527,6 +553,17 @@ def main() -> int:
           f"image, nothing written")
     print(f"   traced growth per container: {per_ctr / KIB:.1f} KiB\n")
 
+    # 4 ------------------------------------------------------------------
+    cluster_moves.run(50, 1, SEED)  # warm-up: images, first-use caches
+    small_run = cluster_moves.run(SMALL_CLUSTER_PODS, SMALL_CLUSTER_ROUNDS, SEED)
+    big_run = cluster_moves.run(CLUSTER_PODS, CLUSTER_ROUNDS, SEED)
+    cluster_checks = cluster_moves.report([big_run, small_run], MAX_CLUSTER_SECONDS,
+                                          MAX_LINEAR_RATIO)
+
+    # 5 ------------------------------------------------------------------
+    gc.collect()
+    shell_checks = shell_lines.report(MAX_SH_MS)
+
     # targets -------------------------------------------------------------
     checks = [
         (op_ratio <= MAX_OP_RATIO,
@@ -539,6 +576,8 @@ def main() -> int:
         (per_ctr < MAX_MEM_PER_CONTAINER_BYTES,
          f"memory per container = {per_ctr / KIB:.1f} KiB "
          f"(target < {MAX_MEM_PER_CONTAINER_BYTES / KIB:.0f} KiB)"),
+        *cluster_checks,
+        *shell_checks,
     ]
     for ok, line in checks:
         print(f"{verdict(ok)}  {line}")

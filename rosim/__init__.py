@@ -46,6 +46,21 @@ from rosim.cluster.dataloss import (
 )
 from rosim.cluster.kubelet import NodeDisk, PodUsage
 from rosim.cluster.quantity import parse_quantity
+from rosim.cluster.quota import (
+    QuotaComparison,
+    QuotaEvent,
+    QuotaOutcome,
+    QuotaProtection,
+    QuotaRun,
+    QuotaSample,
+    QuotaTenant,
+    TenantResult,
+    check_quota_exercise,
+    compare_quota_fixes,
+    quota_case,
+    quota_tenants,
+    run_quota_scenario,
+)
 from rosim.cluster.spec import PodSpec
 from rosim.cri.config import CriConfigError
 from rosim.cri.server import CrioServer, HostTerminal, replay_demo
@@ -60,9 +75,31 @@ from rosim.images.catalog import builtin_names
 from rosim.runtime.container import Container, ContainerState, ShellSession, SizeWriter
 from rosim.runtime.profiles import Profile
 from rosim.runtime.runtime import Runtime
+from rosim.scenarios.backdoor_catalog import Implant, Technique, Trigger, shop_image, techniques
+from rosim.scenarios.backdoors import (
+    Attack,
+    BackdoorOutcome,
+    BackdoorSetting,
+    BackdoorTable,
+    HardeningVerdict,
+    LifecycleEvent,
+    backdoor_setting,
+    backdoor_settings,
+    backdoor_table,
+    check_hardening,
+    run_attack,
+)
 from rosim.shell.interp import programs
 from rosim.shell.parser import ShellSyntaxError
 from rosim.shell.result import ExecResult
+from rosim.teach.attack_views import AttackPanel, plot_backdoors
+from rosim.teach.dataloss_views import (
+    DataLossExplorer,
+    data_loss_explorer,
+    loss_summary,
+    plot_story,
+    plot_survival,
+)
 from rosim.teach.plots import plot_capabilities, plot_comparison, plot_probe
 from rosim.teach.probe import (
     Capabilities,
@@ -77,12 +114,24 @@ from rosim.teach.probe import (
     probe_writes,
     standard_settings,
 )
+from rosim.teach.quota_views import (
+    QuotaExplorer,
+    plot_node_space,
+    plot_quota_usage,
+    quota_explorer,
+    quota_summary,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AppStep",
     "AppStory",
+    "Attack",
+    "AttackPanel",
+    "BackdoorOutcome",
+    "BackdoorSetting",
+    "BackdoorTable",
     "Bind",
     "Capabilities",
     "Change",
@@ -96,19 +145,23 @@ __all__ = [
     "ContainerStateError",
     "CriConfigError",
     "CrioServer",
+    "DataLossExplorer",
     "Dir",
     "EventLog",
     "ExecResult",
     "File",
     "FsEvent",
+    "HardeningVerdict",
     "HostAccessError",
     "HostTerminal",
     "Image",
     "ImageError",
+    "Implant",
     "InvalidPathError",
     "InvalidSizeError",
     "Layer",
     "LifecycleError",
+    "LifecycleEvent",
     "MountConflictError",
     "MountEntry",
     "MountOptionError",
@@ -123,6 +176,14 @@ __all__ = [
     "ProbeResult",
     "ProbeRow",
     "Profile",
+    "QuotaComparison",
+    "QuotaEvent",
+    "QuotaExplorer",
+    "QuotaOutcome",
+    "QuotaProtection",
+    "QuotaRun",
+    "QuotaSample",
+    "QuotaTenant",
     "RosimError",
     "Runtime",
     "Setting",
@@ -132,26 +193,50 @@ __all__ = [
     "StorageKind",
     "SurvivalTable",
     "Symlink",
+    "Technique",
+    "TenantResult",
     "Tmpfs",
+    "Trigger",
     "UnknownProfileError",
     "Volume",
     "Whiteout",
     "app_manifest",
+    "backdoor_setting",
+    "backdoor_settings",
+    "backdoor_table",
     "builtin_names",
     "capability_settings",
+    "check_hardening",
+    "check_quota_exercise",
     "compare_capabilities",
+    "compare_quota_fixes",
     "compare_settings",
+    "data_loss_explorer",
     "format_size",
+    "loss_summary",
     "parse_quantity",
     "parse_size",
+    "plot_backdoors",
     "plot_capabilities",
     "plot_comparison",
+    "plot_node_space",
     "plot_probe",
+    "plot_quota_usage",
+    "plot_story",
+    "plot_survival",
     "probe_exec",
     "probe_writes",
     "programs",
+    "quota_case",
+    "quota_explorer",
+    "quota_summary",
+    "quota_tenants",
     "replay_demo",
     "run_app_story",
+    "run_attack",
+    "run_quota_scenario",
+    "shop_image",
     "standard_settings",
     "survival_table",
+    "techniques",
 ]

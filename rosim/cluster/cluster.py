@@ -252,8 +252,8 @@ class Cluster:
                 raise ConfigError(f"volume {volume.name!r}: persistentVolumeClaim.claimName"
                                   f"(={volume.claim_name!r}) is not a claim; claims: "
                                   + (", ".join(self.claims) or "none") + ".")
-        for container in spec.containers:
-            self.image(container.image)
+        for i, container in enumerate(spec.containers):
+            resolve_image(container.image, self.images, field=f"spec.containers[{i}].image")
         pod = Pod(spec, self._new_uid(spec.name))
         self.pods[spec.name] = pod
         self._record("Created", spec.name, "", f"pod uid {pod.uid[:8]}")
@@ -301,28 +301,26 @@ class Cluster:
         mounts = []
         for mount in spec.volume_mounts:
             volume = volumes[mount.name]
-            source = self._volume_source(pod, node, volume, mount.sub_path)
+            source = self._volume_source(pod, node, volume)
             mounts.append(Bind(source, mount.mount_path,
-                               read_only=mount.read_only or volume.read_only))
+                               read_only=mount.read_only or volume.read_only,
+                               sub_path=mount.sub_path))
         return mounts
 
-    def _volume_source(self, pod: Pod, node: Node, volume: VolumeSpec,
-                       sub_path: str) -> Volume | str:
-        suffix = f"/{sub_path}" if sub_path else ""
+    def _volume_source(self, pod: Pod, node: Node, volume: VolumeSpec) -> Volume | str:
         if volume.kind is VolumeKind.EMPTY_DIR:
             if volume.medium == "Memory":
                 return Volume(f"{pod.uid}-{volume.name}", medium="Memory",
                               size=volume.size_limit)
             return (f"/var/lib/kubelet/pods/{pod.uid}/volumes/kubernetes.io~empty-dir/"
-                    f"{volume.name}{suffix}")
+                    f"{volume.name}")
         if volume.kind is VolumeKind.HOST_PATH:
-            return volume.path + suffix
+            return volume.path
         pv = self.volumes[self.claims[volume.claim_name]]
-        name = f"pv-{pv.name}{'-' + sub_path.replace('/', '-') if sub_path else ''}"
         if pv.local:
             # A local PV is its own disk on the node, of the PV's capacity.
-            return Volume(name, size=pv.capacity)
-        return Volume(name, scope="cluster", size=pv.capacity)
+            return Volume(f"pv-{pv.name}", size=pv.capacity)
+        return Volume(f"pv-{pv.name}", scope="cluster", size=pv.capacity)
 
     def _start(self, pod: Pod) -> None:
         node = self.node(pod.node)  # type: ignore[arg-type]
@@ -332,7 +330,8 @@ class Cluster:
                 pod.status = "ContainerCreating"
                 self._record("FailedMount", pod.name, node.name,
                              f'MountVolume.SetUp failed for volume "{volume.name}" : hostPath '
-                             f"type check failed: {volume.path} is not a directory")
+                             f"type check failed: {volume.path} is not a "
+                             f"{'file' if volume.type == 'File' else 'directory'}")
                 return
         for i in range(len(pod.spec.containers)):
             self._start_container(pod, node, i)

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import errno as errno_module
 import html
-import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -52,9 +51,10 @@ from rosim.fs.layers import Dir, Image
 from rosim.fs.paths import container_path
 from rosim.fs.sizes import format_size, parse_size
 
-__all__ = ["NODE_KINDS", "QuotaComparison", "QuotaEvent", "QuotaOutcome", "QuotaProtection",
-           "QuotaRun", "QuotaSample", "QuotaTenant", "TenantResult", "check_quota_exercise",
-           "compare_quota_fixes", "quota_case", "quota_tenants", "run_quota_scenario"]
+__all__ = ["NODE_KINDS", "OUTCOME_COLOURS", "QuotaComparison", "QuotaEvent", "QuotaOutcome",
+           "QuotaProtection", "QuotaRun", "QuotaSample", "QuotaTenant", "TenantResult",
+           "check_quota_exercise", "compare_quota_fixes", "quota_case", "quota_tenants",
+           "run_quota_scenario"]
 
 MiB = 1024**2
 GiB = 1024**3
@@ -79,7 +79,6 @@ NODE = "node-1"
 #: Storage kinds that live on the node's disk, as :meth:`PodUsage.by_kind` names them.
 NODE_KINDS = ("writable layer", "logs", "emptyDir")
 _IMAGE = "tenant-app:1.0"
-_PV_SERIAL = itertools.count(1)
 
 
 class QuotaProtection(StrEnum):
@@ -189,8 +188,7 @@ class QuotaTenant:
 
     def manifest(self) -> dict[str, Any]:
         """The tenant's Pod manifest, as ``kubectl apply`` would take it."""
-        container: dict[str, Any] = {"name": "app", "image": _IMAGE,
-                                     "command": ["sleep", "infinity"]}
+        container: dict[str, Any] = {"name": "app", "image": _IMAGE}
         volumes: list[dict[str, Any]] = []
         mounts: list[dict[str, Any]] = []
         if self.quota is not None:
@@ -289,12 +287,9 @@ class QuotaSample:
         head = ("tenant", *NODE_KINDS, "persistentVolumeClaim")
         rows = [head] + [(name, *(format_size(kinds.get(k, 0)) for k in head[1:]))
                          for name, kinds in self.usage.items()]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-        lines = [f"at {self.time:g} s: node disk {format_size(self.used)} used of "
-                 f"{format_size(self.capacity)}, {format_size(self.available)} available"]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                  for r in rows]
-        return "\n".join(lines)
+        return "\n".join([f"at {self.time:g} s: node disk {format_size(self.used)} used of "
+                          f"{format_size(self.capacity)}, {format_size(self.available)} "
+                          "available", *_table(rows)])
 
 
 @dataclass(frozen=True)
@@ -388,8 +383,9 @@ def _html_rows(runs: Sequence[QuotaRun], with_label: bool) -> str:
         for i, t in enumerate(run.tenants):
             cells = list(_row(t))
             colour = OUTCOME_COLOURS[t.outcome]
+            ink = "black" if t.outcome is QuotaOutcome.ENOSPC else "white"
             tds = [f"<td>{html.escape(cells[0])}</td>",
-                   f'<td style="background:{colour};color:white">{html.escape(cells[1])}</td>']
+                   f'<td style="background:{colour};color:{ink}">{html.escape(cells[1])}</td>']
             tds += [f"<td>{html.escape(c)}</td>" for c in cells[2:]]
             if with_label and i == 0:
                 tds.insert(0, f'<td rowspan="{len(run.tenants)}">{html.escape(run.label)}</td>')
@@ -565,9 +561,7 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
                             if overlay_size is not None else None)
     for t in tenants:
         if t.claim is not None:
-            # Network PVs are stored by name for the whole process: a fresh name per run.
-            cluster.add_persistent_volume(f"{t.claim}-pv-{next(_PV_SERIAL)}", t.quota,
-                                          claim=t.claim)
+            cluster.add_persistent_volume(f"{t.claim}-pv", t.quota, claim=t.claim)
         cluster.apply(t.manifest())
     apps = [_App(t, duration) for t in tenants]
     samples: list[QuotaSample] = []
@@ -613,12 +607,9 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
 
 
 def _default_label(tenants: Sequence[QuotaTenant], overlay_size: int | str | None) -> str:
-    parts = [f"{t.name}: " + ", ".join(
-        p for p in (("readOnlyRootFilesystem" if t.read_only else ""),
-                    (f"ephemeral-storage limit {t.limit}" if t.limit else "")) if p)
-        for t in tenants if t.read_only or t.limit]
-    if overlay_size is not None:
-        parts.append(f"overlay.size={overlay_size}")
+    parts = [f"{t.name}: readOnlyRootFilesystem" for t in tenants if t.read_only]
+    parts += [f"{t.name}: ephemeral-storage limit {t.limit}" for t in tenants if t.limit]
+    parts += [f"overlay.size={overlay_size}"] if overlay_size is not None else []
     return "; ".join(parts) or "no protection"
 
 

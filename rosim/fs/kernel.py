@@ -72,6 +72,7 @@ class Kernel(FakeFilesystem):
         self.ns: Namespace | None = None
         self._by_dev: dict[int, MountEntry] = {}
         self._depth = 0
+        self._path_memo: dict[tuple[str, bool, str], Any] | None = None
         super().__init__(path_separator="/")
         self.shuffle_listdir_results = False
         self.is_case_sensitive = True
@@ -139,8 +140,10 @@ class Kernel(FakeFilesystem):
         self.root = ns.root
         for parent, node, name in ns.attachments:
             # A volume can be mounted in several containers: point it at ours.
+            # (A subPath directory keeps its name inside its volume.)
             node.parent_dir = weakref.ref(parent)
-            node.name = name
+            if not getattr(node, "rosim_sub_path", False):
+                node.name = name
         self.cwd = ns.cwd
         self._depth = 0
         try:
@@ -469,9 +472,36 @@ class Kernel(FakeFilesystem):
             return result
 
     # open -------------------------------------------------------------
+    def resolve_path(self, file_path: Any, allow_fd: bool = False) -> Any:  # type: ignore[override]
+        """pyfakefs' path resolution, remembered for the length of one ``open``.
+
+        pyfakefs resolves the same path about ten times while it opens or
+        creates a file; an ``open`` changes no symlink, so within it the
+        answer cannot change.
+        """
+        memo = self._path_memo
+        if memo is None or not isinstance(file_path, str):
+            return super().resolve_path(file_path, allow_fd)
+        key = (file_path, allow_fd, self.cwd)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = super().resolve_path(file_path, allow_fd)
+        return hit
+
     def open_syscall(self, path: Any, can_write: bool, must_exist: bool,
                      must_not_exist: bool, action: Callable[[], Any], detail: str) -> Any:
         """``open``: EROFS for write access or creation on a read-only mount."""
+        if self._depth == 0:
+            self._path_memo = {}
+            try:
+                return self._open_syscall(path, can_write, must_exist, must_not_exist, action,
+                                          detail)
+            finally:
+                self._path_memo = None
+        return self._open_syscall(path, can_write, must_exist, must_not_exist, action, detail)
+
+    def _open_syscall(self, path: Any, can_write: bool, must_exist: bool,
+                      must_not_exist: bool, action: Callable[[], Any], detail: str) -> Any:
         with self.syscall("open", path, detail) as call:
             if not call.outer:
                 return action()
@@ -512,9 +542,10 @@ class Kernel(FakeFilesystem):
             return result
 
     # mount-table construction helpers ----------------------------------
-    def attach(self, parent: FakeDirectory, node: FakeFile) -> None:
-        """Insert ``node`` into ``parent`` as a mount would (replacing a name)."""
-        name = to_string(node.name)
+    def attach(self, parent: FakeDirectory, node: FakeFile, name: str | None = None) -> None:
+        """Insert ``node`` into ``parent`` as ``name`` (default: its own name), as a
+        mount would, replacing what was there."""
+        name = to_string(node.name) if name is None else name
         old = self.child(parent, name)
         entries = parent._entries
         if old is not None and old is not node:

@@ -221,6 +221,8 @@ class Bind:
 
     A host path (a ``str`` such as ``'/srv/data'``) names a directory of the
     simulated host, kept inside the simulation — never the real machine's.
+    ``sub_path`` mounts a directory inside the source (Kubernetes ``subPath``),
+    created if missing.
     ``read_only=True`` or the ``'ro'`` option makes writes fail with ``EROFS``.
     """
 
@@ -228,6 +230,7 @@ class Bind:
     destination: str
     read_only: bool = False
     options: tuple[str, ...] = ()
+    sub_path: str = ""
     parsed: MountOptions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -242,6 +245,11 @@ class Bind:
                                                                field="Bind destination"))
         if not isinstance(self.read_only, bool):
             raise ConfigError(f"Bind read_only(={self.read_only!r}) must be a bool.")
+        if not isinstance(self.sub_path, str) or self.sub_path.startswith("/") or (
+            ".." in self.sub_path.split("/")
+        ):
+            raise ConfigError(f"Bind sub_path(={self.sub_path!r}) must be a relative path "
+                              "without '..'.")
         parsed = parse_options(self.options, field_name="options", allow_size=False)
         if self.read_only:
             if "rw" in self.options:

@@ -314,6 +314,37 @@ class Container:
         """
         return self.open_writer(path).write(nbytes, step)
 
+    def exists(self, path: str) -> bool:
+        """Whether ``path`` exists in the container, checked without running code.
+
+        A fast path for accounting (no module patching); code that runs in
+        the container should use ``os.path.exists`` through :meth:`run`.
+        """
+        self._require("exists", ContainerState.RUNNING)
+        assert self._ns is not None
+        with self._kernel.entered(self._ns):
+            return bool(self._kernel.exists(path))
+
+    def write_text(self, path: str, text: str) -> None:
+        """Create or replace ``path`` with ``text``, as ``open(path, "w")`` would.
+
+        The same rules apply (``EROFS``, ``ENOSPC``...), without patching
+        modules: a fast path for scenarios that write many small files.
+        """
+        from rosim.fs.syscalls import ContainerOsModule
+
+        self._require("write_text", ContainerState.RUNNING)
+        assert self._ns is not None
+        fake_os = self._fast_os
+        if fake_os is None:
+            fake_os = self._fast_os = ContainerOsModule(self._kernel)
+        with self._kernel.entered(self._ns):
+            fd = fake_os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                fake_os.write(fd, text.encode())
+            finally:
+                fake_os.close(fd)
+
     def open_writer(self, path: str) -> SizeWriter:
         """Open ``path`` for appending by size, as a long-running writer keeps a file open.
 
@@ -354,7 +385,16 @@ class Container:
         and a terminal-like transcript. Each call starts a fresh shell; use
         :meth:`shell` for a session that keeps variables and the directory.
         """
-        return self.shell().sh(command, stdin)
+        from rosim.shell.interp import Shell
+
+        if not isinstance(command, str):
+            raise ConfigError(f"command(={command!r}) must be a str.")
+        self._require("sh", ContainerState.RUNNING)
+        # sh -c reads no start-up files (no ~/.bashrc): a fresh, non-interactive shell.
+        shell = Shell(env=self.env, cwd=self.workdir)
+        output: list[tuple[str, str]] = []
+        status = self.run(shell.run, command, output, stdin)
+        return ExecResult(command, status, tuple(output), self.prompt)
 
     def exec(self, argv: list[str], stdin: str = "") -> ExecResult:
         """Run a program directly (no shell), like ``crictl exec CTR ARGV...``."""
@@ -433,9 +473,12 @@ class Container:
             if plan.kind == "tmpfs" and covered is not None and S_ISDIR(covered.st_mode):
                 # runc gives a tmpfs the mode of the directory it covers.
                 node.st_mode = (node.st_mode & ~0o7777) | (covered.st_mode & 0o7777)
-            k.attach(parent, node)
+            mount_name = posixpath.basename(plan.destination)
+            if plan.sub_path:
+                node.rosim_sub_path = True
+            k.attach(parent, node, mount_name)
             ns.mount_roots[dev] = node
-            ns.attachments.append((parent, node, node.name))
+            ns.attachments.append((parent, node, mount_name))
             ns.mounts.append(MountEntry(plan.destination, plan.fstype, plan.source,
                                         plan.options, plan.origin, dev))
         if self._make_workdir(ns):
@@ -474,7 +517,15 @@ class Container:
         name = posixpath.basename(plan.destination)
         if plan.kind in ("volume", "host", "network", "memory"):
             node = self.runtime._storage(plan.kind, plan.key, plan.options.size)
-            node.name = name
+            for part in [p for p in plan.sub_path.split("/") if p]:
+                # subPath: a directory of the volume, made if it is missing.
+                child = node.entries.get(part)
+                if child is None:
+                    child = k.new_directory(part, 0o755, node.st_dev)
+                    node.add_entry(child)
+                node = child
+            if not plan.sub_path:
+                node.name = name
             return node, node.st_dev
         if plan.kind == "file":
             device = k.new_device(FsType.BIND, parent=self.runtime.disk)

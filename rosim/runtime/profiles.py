@@ -49,6 +49,7 @@ class PlannedMount:
     kind: str  # 'tmpfs', 'proc', 'sysfs', 'volume', 'host', 'file'
     key: str = ""
     content: bytes = b""
+    sub_path: str = ""
 
 
 _TMPFS = FsType.TMPFS

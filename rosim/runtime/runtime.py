@@ -173,16 +173,18 @@ class Runtime:
             elif isinstance(mount.source, Volume) and mount.source.medium == "Memory":
                 opts = replace(mount.parsed, size=mount.source.size or self.memory // 2)
                 planned.append(PlannedMount(dest, FsType.TMPFS, "tmpfs", opts, "user",
-                                            "memory", key=mount.source.name))
+                                            "memory", key=mount.source.name,
+                                            sub_path=mount.sub_path))
             elif isinstance(mount.source, Volume):
                 kind = "network" if mount.source.scope == "cluster" else "volume"
                 source = "nfs:/exports" if kind == "network" else "/dev/sda1"
                 opts = replace(mount.parsed, size=mount.source.size)
                 planned.append(PlannedMount(dest, FsType.BIND, source, opts, "user",
-                                            kind, key=mount.source.name))
+                                            kind, key=mount.source.name,
+                                            sub_path=mount.sub_path))
             else:
                 planned.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", mount.parsed, "user",
-                                            "host", key=mount.source))
+                                            "host", key=mount.source, sub_path=mount.sub_path))
         return planned
 
     @staticmethod
@@ -221,6 +223,11 @@ class Runtime:
             store[key] = node
         return node
 
+    def remove_volume(self, name: str) -> None:
+        """``podman volume rm NAME``: delete a named volume (node or network) and its files."""
+        if not (self.drop_storage("volume", name) or self.drop_storage("network", name)):
+            raise ConfigError(f"volume name(={name!r}) does not exist on this runtime.")
+
     def volume_files(self, name: str) -> list[str]:
         """Paths of the files in volume ``name`` (relative to it), sorted."""
         node = self._volumes.get(name) or self.network.get(name)
@@ -240,12 +247,13 @@ class Runtime:
         return sorted(out)
 
     def drop_storage(self, kind: str, key: str) -> bool:
-        """Delete a volume (``'volume'``), host path (``'host'``) or memory volume
-        (``'memory'``) and its files, as deleting a pod deletes its emptyDirs.
-        Returns whether it existed."""
+        """Delete a volume (``'volume'``), host path (``'host'``), memory volume
+        (``'memory'``) or network volume (``'network'``) and its files, as
+        deleting a pod deletes its emptyDirs. Returns whether it existed."""
         from rosim.fs.kernel import kernel
 
-        store = {"volume": self._volumes, "host": self._host_paths, "memory": self._memory}
+        store = {"volume": self._volumes, "host": self._host_paths, "memory": self._memory,
+                 "network": self.network}
         node = store[kind].pop(key, None)
         if node is None:
             return False

@@ -44,17 +44,16 @@ SITE_PACKAGES = "/usr/local/lib/python3.11/site-packages"
 ELF = b"\x7fELF\x02\x01\x01\x00"
 
 SHOP_APP = """\
-import glob
 import os
 
-DATA = "/app/data"
+PLUGINS = "/app/data/plugins"
 print("shop: starting")
-for path in sorted(glob.glob(os.path.join(DATA, "plugins", "*.py"))):
-    with open(path) as f:
-        exec(compile(f.read(), path, "exec"), {"__name__": "plugin"})
-    print("shop: loaded plugin", os.path.basename(path))
-with open(os.path.join(DATA, "heartbeat"), "w") as f:
-    f.write("up\\n")
+for name in sorted(os.listdir(PLUGINS)) if os.path.isdir(PLUGINS) else []:
+    if name.endswith(".py"):
+        path = os.path.join(PLUGINS, name)
+        with open(path) as f:
+            exec(compile(f.read(), path, "exec"), {"__name__": "plugin"})
+        print("shop: loaded plugin", name)
 print("shop: listening on :8080")
 """
 
@@ -73,18 +72,18 @@ def shop_image() -> Image:
 
 
 class Trigger(StrEnum):
-    """What executes an implant; the value says it in words."""
+    """What executes an implant; the value says it in words ("run by: ...")."""
 
     #: The container's process, at every start (and any new process for ld.so).
-    START = "container start"
+    START = "each container start"
     #: A login shell (``bash -l``) reads ``/etc/profile.d/*.sh``.
-    LOGIN_SHELL = "login shell"
+    LOGIN_SHELL = "a login shell"
     #: An interactive shell (``kubectl exec -it ... bash``) reads ``~/.bashrc``.
-    SHELL = "interactive shell"
+    SHELL = "an interactive shell"
     #: A cron daemon reads ``/etc/cron.d``; it has to be running to do so.
-    CRON = "cron daemon"
+    CRON = "a cron daemon"
     #: The attacker runs the file again (a stage-2 tool left in place).
-    ATTACKER = "attacker runs it again"
+    ATTACKER = "the attacker, again"
     #: Nothing: the code lived only in a process's memory.
     NONE = "nothing"
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property
 
-from rosim._errors import ConfigError
+from rosim._errors import ConfigError, RosimError
 from rosim.fs.layers import Image
 from rosim.fs.mounts import Bind, Tmpfs, Volume
 from rosim.fs.paths import container_path
@@ -55,13 +55,13 @@ from rosim.scenarios.backdoor_catalog import (
 )
 from rosim.shell.result import ExecResult
 
-__all__ = ["Attack", "BackdoorOutcome", "BackdoorSetting", "BackdoorTable",
+__all__ = ["SHOP_WRITES", "Attack", "BackdoorOutcome", "BackdoorSetting", "BackdoorTable",
            "HardeningVerdict", "LifecycleEvent", "backdoor_setting", "backdoor_settings",
            "backdoor_table", "check_hardening", "run_attack"]
 
 _runs = itertools.count(1)
 #: Names of the programs that would read /etc/cron.d if they ran.
-_CRON_DAEMONS = ("cron", "crond", "busybox-crond")
+_CRON_DAEMONS = ("cron", "crond")
 
 
 class LifecycleEvent(StrEnum):
@@ -225,35 +225,46 @@ class _Deployment:
             self.pod = next(self.pods)
         self.ctr = self._start()
 
+    def close(self) -> None:
+        """Remove the container: its writable layer and tmpfs go back to the kernel."""
+        self.ctr.remove(force=True)
+
 
 # ---------------------------------------------------------------- the attack
-def _write(path: str, data: bytes, mode: int, append: bool) -> None:
-    """The exploit's file write, run inside the container."""
+def _write_all(implants: list[tuple[str, bytes, int, bool]]) -> tuple[int, str] | None:
+    """The exploit's file writes, run inside the container; stops at the first error.
+
+    Returns ``None`` when every write worked, else the index of the failed
+    write and its error (the writes before it stay).
+    """
     import os
 
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "ab" if append else "wb") as f:
-        f.write(data)
-    if not append:
-        os.chmod(path, mode)
+    for i, (path, data, mode, append) in enumerate(implants):
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "ab" if append else "wb") as f:
+                f.write(data)
+            if not append:
+                os.chmod(path, mode)
+        except OSError as exc:
+            return i, f"OSError: {exc}"
+    return None
 
 
-def _plant(ctr: Container, tech: Technique, lines: list[str]) -> bool:
+def _plant(ctr: Container, tech: Technique, lines: list[str]) -> tuple[bool, bool]:
+    """Write the implants; return (every file written, any file written)."""
     if not tech.implants:
         lines.append("# Nothing to write: the payload will live in memory only.\n")
-        return False
+        return False, False
     lines.append("# The attacker's exploit (Python code running in the app) writes:\n")
-    for implant in tech.implants:
+    error = ctr.run(_write_all, [(i.path, tech.render(i.content), i.mode, i.append)
+                                 for i in tech.implants])
+    failed, message = error if error is not None else (len(tech.implants), "")
+    for n, implant in enumerate(tech.implants[:failed + 1]):
         what = (f"append to {implant.path}" if implant.append
                 else f"write {implant.path} (mode {implant.mode:04o})")
-        try:
-            ctr.run(_write, implant.path, tech.render(implant.content), implant.mode,
-                    implant.append)
-        except OSError as exc:
-            lines.append(f"{what}: OSError: {exc}\n")
-            return False
-        lines.append(f"{what}: ok\n")
-    return True
+        lines.append(f"{what}: {message if n == failed else 'ok'}\n")
+    return error is None, failed > 0
 
 
 def _still_there(ctr: Container, tech: Technique) -> bool:
@@ -270,6 +281,15 @@ def _still_there(ctr: Container, tech: Technique) -> bool:
         return True
 
     return bool(checks) and ctr.run(look)
+
+
+def _sh(ctr: Container, line: str) -> ExecResult:
+    """``podman exec CTR sh -c LINE``: a non-interactive shell reads no start-up files."""
+    from rosim.shell.interp import Shell
+
+    output: list[tuple[str, str]] = []
+    status = ctr.run(Shell(env=ctr.env, cwd=ctr.workdir).run, line, output)
+    return ExecResult(line, status, tuple(output), ctr.prompt)
 
 
 def _shell_start(ctr: Container, login: bool) -> ExecResult:
@@ -298,7 +318,7 @@ def _cron_tick(ctr: Container, lines: list[str]) -> str:
 
     text = ""
     for command in ctr.run(entries):
-        result = ctr.sh(command)
+        result = _sh(ctr, command)
         lines.append(result.transcript)
         text += result.stdout
     return text
@@ -310,14 +330,14 @@ def _fire(ctr: Container, tech: Technique, lines: list[str], first: bool) -> str
     if tech.command is not None and (first or trigger is Trigger.ATTACKER):
         who = "The attacker runs it" if first else "The attacker comes back and runs it again"
         lines.append(f"# {who}:\n")
-        result = ctr.sh(tech.render(tech.command).decode())
+        result = _sh(ctr, tech.render(tech.command).decode())
     elif trigger is Trigger.NONE:
         lines.append("# Nothing runs it again: it lived in a process that has ended.\n")
         return ""
     elif trigger is Trigger.START:
         if first:
             lines.append("# The attacker tests it: it starts the app's command once more:\n")
-            result = ctr.sh(" ".join(ctr.argv))
+            result = _sh(ctr, " ".join(ctr.argv))
         else:
             lines.append(f"# {ctr.name} started; its process printed:\n")
             run = ctr.process_runs[-1]
@@ -326,7 +346,7 @@ def _fire(ctr: Container, tech: Technique, lines: list[str], first: bool) -> str
             return run.stdout + run.stderr
     elif trigger in (Trigger.LOGIN_SHELL, Trigger.SHELL):
         who = "The attacker" if first else "An administrator"
-        lines.append(f"# {who} opens a {trigger.value} in the container:\n")
+        lines.append(f"# {who} opens {trigger.value} in the container:\n")
         result = _shell_start(ctr, login=trigger is Trigger.LOGIN_SHELL)
     else:
         return _cron_tick(ctr, lines)
@@ -413,20 +433,33 @@ def _attacks(tech: Technique, setting: BackdoorSetting, events: Sequence[Lifecyc
     """Plant ``tech`` once, then observe it after each of ``events`` in turn."""
     deployment = _Deployment(setting, image)
     lines: list[str] = []
-    planted = _plant(deployment.ctr, tech, lines)
-    executed = tech.marker in _fire(deployment.ctr, tech, lines, first=True)
+    planted, wrote = _plant(deployment.ctr, tech, lines)
+    # An exploit that wrote nothing left the container as a clean deployment
+    # is: there is nothing to test now and nothing that an event could keep.
+    blocked = bool(tech.implants) and not wrote
+    if blocked:
+        lines.append("# The exploit wrote nothing: there is nothing to test.\n")
+        executed = False
+    else:
+        executed = tech.marker in _fire(deployment.ctr, tech, lines, first=True)
     attacks = {}
     for ev in sorted(set(events), key=_CHAIN.index):
         after = [f"# Event: {ev.description}.\n"]
-        deployment.apply(ev)
-        survived = planted and _still_there(deployment.ctr, tech)
-        if planted:
-            after.append(f"# The implant's files are {'still there' if survived else 'gone'}.\n")
-        runs_after = tech.marker in _fire(deployment.ctr, tech, after, first=False)
+        survived = runs_after = False
+        if blocked:
+            after.append("# Nothing was planted, so nothing can run after it.\n")
+        else:
+            deployment.apply(ev)
+            survived = planted and _still_there(deployment.ctr, tech)
+            if planted:
+                after.append(f"# The implant's files are "
+                             f"{'still there' if survived else 'gone'}.\n")
+            runs_after = tech.marker in _fire(deployment.ctr, tech, after, first=False)
         head = [f"# {tech.attack_id} {tech.name}: {tech.label}\n",
                 f"# setting: {setting.label}; event: {ev}\n"]
         attacks[ev] = Attack(tech, setting.label, ev, planted, executed, survived, runs_after,
                              "".join(head + lines + after))
+    deployment.close()
     return attacks
 
 
@@ -453,9 +486,10 @@ class BackdoorTable:
 
     def attack(self, technique_key: str | Technique, setting: str | BackdoorSetting,
                event: str | LifecycleEvent) -> Attack:
-        """The attack of one technique (key), setting (label) and event."""
+        """The attack of one technique (or its key), setting (or its label) and event."""
         label = setting.label if isinstance(setting, BackdoorSetting) else setting
-        key = (technique(technique_key).key, label, _event(event).value)
+        tech = technique_key.key if isinstance(technique_key, Technique) else technique_key
+        key = (tech, label, _event(event).value)
         try:
             return self._index[key]
         except KeyError:
@@ -517,40 +551,85 @@ def backdoor_table(techniques_: Sequence[str | Technique] | None = None,
 
 
 # ---------------------------------------------------------------- exercise
+#: Where the shop writes while it runs: uploads in progress, and its data.
+SHOP_WRITES = ("/tmp", DATA_PATH)
+
+
 def _hint(setting: BackdoorSetting, tech: Technique) -> str:
+    """Why ``tech`` persists under ``setting``, from where its implant lives."""
     path = tech.implants[0].path if tech.implants else ""
-    if path.startswith(DATA_PATH + "/"):
-        where = posixpath.dirname(path)
-        return (f"the app loads code from {where} on its writable volume: mount that "
-                "directory read-only (a ConfigMap, or a volume with read_only=True).")
+
+    def under(directory: str) -> bool:
+        return path.startswith(directory.rstrip("/") + "/")
+
+    if under(DATA_PATH):
+        return (f"the app loads code from {posixpath.dirname(path)} on its writable volume: "
+                "mount that directory read-only (a ConfigMap, or a volume with "
+                "read_only=True).")
     for directory in setting.empty_dirs:
-        if path.startswith(directory.rstrip("/") + "/"):
+        if under(directory):
             return (f"{directory} is an emptyDir: writable and executable (Kubernetes "
                     "volumes have no noexec), and it outlives the container.")
-    return ("the root file system (or a mount over it) is writable and executable at "
-            f"{posixpath.dirname(path) or '/'}: make it read-only or noexec.")
+    for mount in setting.mounts:
+        if isinstance(mount, Bind) and not mount.read_only and under(mount.destination):
+            return (f"{mount.destination} is a writable volume: executable, and it outlives "
+                    "the container.")
+    return ("the root file system is writable: implants in /usr, /etc, /root and /tmp stay "
+            "in the container's writable layer; make the root read-only.")
+
+
+def _probe_write(directory: str) -> str:
+    """Create and remove a file in ``directory``; '' or the error, inside the container."""
+    import os
+
+    path = os.path.join(directory, ".shop-write-check")
+    try:
+        with open(path, "w") as f:
+            f.write("x")
+        os.remove(path)
+    except OSError as exc:
+        return str(exc)
+    return ""
+
+
+def _app_problems(setting: BackdoorSetting) -> list[str]:
+    """What keeps the shop from working under ``setting`` (empty when it works)."""
+    try:
+        deployment = _Deployment(setting, shop_image())
+    except RosimError as exc:
+        return [f"the container cannot be created: {exc}"]
+    ctr = deployment.ctr
+    problems = []
+    if ctr.exit_code != 0 or "listening" not in ctr.logs():
+        problems.append("the shop does not start; its process printed:\n" + ctr.logs().rstrip())
+    else:
+        for directory in SHOP_WRITES:
+            error = ctr.run(_probe_write, directory)
+            if error:
+                problems.append(f"the shop cannot write to {directory}: {error}")
+    deployment.close()
+    return problems
 
 
 @dataclass(frozen=True)
 class HardeningVerdict:
-    """The exercise's check: does any backdoor survive, and does the app still start?"""
+    """The exercise's check: does the shop still work, and does any backdoor persist?"""
 
     setting: str
-    app_log: str
-    app_started: bool
+    problems: tuple[str, ...]
     persisting: tuple[Attack, ...]
     hints: tuple[str, ...]
 
     @property
     def passed(self) -> bool:
-        """True when the app starts and no technique runs again after any event."""
-        return self.app_started and not self.persisting
+        """True when the shop works and no technique runs again after any event."""
+        return not self.problems and not self.persisting
 
     def __str__(self) -> str:
-        if not self.app_started:
-            return ("FAIL: the shop does not start any more; its process printed:\n"
-                    + self.app_log
-                    + "Hint: the app must still write /app/data (its volume).")
+        if self.problems:
+            return ("FAIL: " + "\nFAIL: ".join(self.problems)
+                    + "\nHint: the shop writes uploads to /tmp and its data to /app/data (its "
+                    "PersistentVolumeClaim, always mounted); keep both writable.")
         if self.persisting:
             by_tech: dict[str, list[str]] = {}
             for a in self.persisting:
@@ -558,20 +637,24 @@ class HardeningVerdict:
             lines = [f"  {title}: after {', '.join(evs)}" for title, evs in by_tech.items()]
             return ("FAIL: these backdoors run again after an event:\n" + "\n".join(lines)
                     + "\n" + "\n".join(f"Hint: {h}" for h in self.hints))
-        return (f"PASS: under {self.setting!r} no backdoor runs again after a restart, "
-                "a recreation, a reschedule or a rebuild, and the shop starts.")
+        return (f"PASS: under {self.setting!r} the shop works, and no backdoor runs again "
+                "after a restart, a recreation, a rebuild or a reschedule.")
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(str(self))}</pre>"
 
 
 def check_hardening(setting: BackdoorSetting) -> HardeningVerdict:
-    """Run every technique and event against ``setting``; report what persists."""
+    """The exercise's automatic check: the shop must work and no backdoor persist.
+
+    The shop works when it starts and can write to ``/tmp`` and ``/app/data``.
+    Then every technique is run against ``setting`` with every event.
+    """
     if not isinstance(setting, BackdoorSetting):
         raise ConfigError(f"setting(={setting!r}) must be a rosim.BackdoorSetting.")
-    app = _Deployment(setting, shop_image()).ctr
-    started = app.exit_code == 0 and "listening" in app.logs()
-    table = backdoor_table(settings=[setting])
-    persisting = tuple(table.persisting())
+    problems = tuple(_app_problems(setting))
+    if problems:
+        return HardeningVerdict(setting.label, problems, (), ())
+    persisting = tuple(backdoor_table(settings=[setting]).persisting())
     hints = tuple(dict.fromkeys(_hint(setting, a.technique) for a in persisting))
-    return HardeningVerdict(setting.label, app.logs(), started, persisting, hints)
+    return HardeningVerdict(setting.label, (), persisting, hints)

@@ -1,0 +1,323 @@
+"""Scenario 4: the storage mechanisms of domain.md §6 and the quota-bypass story."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+import rosim
+
+MiB = 1024**2
+GiB = 1024**3
+
+
+def pod(name, *, read_only=False, limit=None, request=None, priority=0, volumes=(),
+        mounts=()):
+    """A one-container pod manifest of the scenario's shape."""
+    container = {"name": "app", "image": "busybox", "command": ["sleep", "infinity"],
+                 "volumeMounts": list(mounts)}
+    if read_only:
+        container["securityContext"] = {"readOnlyRootFilesystem": True}
+    resources = {k: {"ephemeral-storage": v} for k, v in (("limits", limit),
+                                                           ("requests", request)) if v}
+    if resources:
+        container["resources"] = resources
+    return {"metadata": {"name": name},
+            "spec": {"priority": priority, "volumes": list(volumes), "containers": [container]}}
+
+
+def claimed(cluster, name, capacity):
+    """A pod with a PVC of ``capacity`` at /data."""
+    cluster.add_persistent_volume(f"{name}-pv", capacity, claim=f"{name}-data")
+    return cluster.apply(pod(name, volumes=[
+        {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}],
+        mounts=[{"name": "data", "mountPath": "/data"}]))
+
+
+def enospc(call, *args):
+    """Call and return the OSError's errno and message (None if no error)."""
+    try:
+        call(*args)
+    except OSError as exc:
+        return exc.errno, str(exc)
+    return None
+
+
+# ----------------------------------------------------------------- mechanisms
+def test_a_volume_quota_fails_the_write_with_enospc_at_its_capacity():
+    """A PV's capacity is its quota: the writes fill it exactly, then ENOSPC."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    writer = claimed(cluster, "t", "8Mi").container().open_writer("/data/x")
+    assert writer.write(20 * MiB) == 8 * MiB
+    assert enospc(writer.write, MiB) == (errno.ENOSPC, "[Errno 28] No space left on device")
+    assert cluster.usage("t").claims == {"data": 8 * MiB}
+    assert cluster.disk("node-1").used == 0
+
+
+def test_the_volume_quota_never_sees_the_writable_layer():
+    """The bypass: bytes in the image's directories count on the node, not in the quota."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    ctr = claimed(cluster, "t", "8Mi").container()
+    assert ctr.write_bytes("/var/cache.bin", 100 * MiB) == 100 * MiB
+    usage = cluster.usage("t")
+    assert (usage.claims, usage.layers) == ({"data": 0}, {"app": 100 * MiB})
+    assert cluster.disk("node-1").used == 100 * MiB
+
+
+def test_memory_empty_dir_is_a_tmpfs_that_fails_at_its_size_limit():
+    """emptyDir medium: Memory with sizeLimit: ENOSPC at once; the node's disk is untouched."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    cluster.apply(pod("m", volumes=[{"name": "m", "emptyDir": {"medium": "Memory",
+                                                                "sizeLimit": "4Mi"}}],
+                      mounts=[{"name": "m", "mountPath": "/m"}]))
+    writer = cluster.pod("m").container().open_writer("/m/x")
+    assert writer.write(6 * MiB) == 4 * MiB
+    assert enospc(writer.write, MiB)[0] == errno.ENOSPC
+    assert cluster.usage("m").memory == {"m": 4 * MiB}
+    assert cluster.disk("node-1").used == 0
+    assert cluster.tick() == []
+
+
+def test_disk_empty_dir_size_limit_evicts_later_without_a_write_error():
+    """emptyDir sizeLimit on disk: the write succeeds; the kubelet evicts at its next pass."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    cluster.apply(pod("e", volumes=[{"name": "scratch", "emptyDir": {"sizeLimit": "1Mi"}}],
+                      mounts=[{"name": "scratch", "mountPath": "/scratch"}]))
+    assert cluster.pod("e").container().write_bytes("/scratch/x", 3 * MiB) == 3 * MiB
+    assert cluster.tick() == ["e"]
+    evicted = cluster.pod("e")
+    assert (evicted.status, evicted.message) == (
+        "Evicted", 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ')
+    assert cluster.disk("node-1").used == 0
+
+
+def test_ephemeral_storage_limit_counts_the_layer_and_evicts_with_the_kubelet_message():
+    """limits.ephemeral-storage: the writable layer counts; over it, Evicted at the next pass."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    ctr = cluster.apply(pod("l", limit="2Mi")).container()
+    assert ctr.write_bytes("/var/x", 2 * MiB) == 2 * MiB
+    assert cluster.tick() == []
+    ctr.write_bytes("/var/x", MiB)
+    assert cluster.tick() == ["l"]
+    assert cluster.pod("l").message == ('Container app exceeded its local ephemeral storage '
+                                        'limit "2Mi". ')
+
+
+def test_ephemeral_storage_limit_does_not_count_memory_empty_dirs():
+    """A Memory emptyDir is memory, not ephemeral storage: no eviction for it."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    cluster.apply(pod("m", limit="1Mi", volumes=[{"name": "m", "emptyDir": {
+        "medium": "Memory", "sizeLimit": "8Mi"}}], mounts=[{"name": "m", "mountPath": "/m"}]))
+    cluster.pod("m").container().write_bytes("/m/x", 4 * MiB)
+    assert cluster.tick() == []
+
+
+def test_overlay_size_on_a_nodes_runtime_caps_each_writable_layer():
+    """containers/storage overlay.size=, set on a node before its pods start: ENOSPC."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    cluster.node("node-1").runtime.overlay_size = 4 * MiB
+    writer = cluster.apply(pod("o")).container().open_writer("/var/x")
+    assert writer.write(10 * MiB) == 4 * MiB
+    assert enospc(writer.write, MiB)[0] == errno.ENOSPC
+    assert cluster.apply(pod("p")).container().write_bytes("/var/x", 4 * MiB) == 4 * MiB
+
+
+def test_read_only_root_fails_at_open_with_erofs_while_the_claim_takes_writes():
+    """readOnlyRootFilesystem: a write into the image is EROFS at open; /data still works."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    cluster.add_persistent_volume("r-pv", "4Mi", claim="r-data")
+    ctr = cluster.apply(pod("r", read_only=True, volumes=[
+        {"name": "data", "persistentVolumeClaim": {"claimName": "r-data"}}],
+        mounts=[{"name": "data", "mountPath": "/data"}])).container()
+    with pytest.raises(OSError) as info:
+        ctr.open_writer("/var/cache.bin")
+    assert (info.value.errno, info.value.filename) == (errno.EROFS, "/var/cache.bin")
+    assert ctr.write_bytes("/data/cache.bin", 8 * MiB) == 4 * MiB
+
+
+def test_a_full_node_disk_fails_every_writer_on_it():
+    """Below zero available, layers and emptyDirs on the node all get ENOSPC."""
+    cluster = rosim.Cluster(nodes=1, disk="64Mi")
+    a = cluster.apply(pod("a")).container()
+    b = cluster.apply(pod("b", volumes=[{"name": "s", "emptyDir": {}}],
+                          mounts=[{"name": "s", "mountPath": "/s"}])).container()
+    assert a.write_bytes("/var/x", 100 * MiB) == 64 * MiB
+    assert cluster.disk("node-1").available == 0
+    assert enospc(b.write_bytes, "/var/y", MiB)[0] == errno.ENOSPC
+    assert enospc(b.write_bytes, "/s/y", MiB)[0] == errno.ENOSPC
+
+
+def test_disk_pressure_evicts_in_the_kubelets_order():
+    """Over requests first, then lower priority, then the largest use beyond the request."""
+    cluster = rosim.Cluster(nodes=1, disk="100Mi")
+    spec = {"within": dict(request="90Mi", priority=0), "high": dict(priority=100),
+            "low-small": dict(priority=0), "low-big": dict(priority=0)}
+    sizes = {"within": 86, "high": 5, "low-small": 2, "low-big": 3}
+    for name, kwargs in spec.items():
+        cluster.apply(pod(name, **kwargs)).container().write_bytes("/var/x", sizes[name] * MiB)
+    assert cluster.disk("node-1").pressure
+    assert cluster.tick() == ["low-big", "low-small", "high"]
+    assert cluster.pod("within").status == "Running"
+    assert cluster.pod("low-big").message == (
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 10485760, "
+        f"available: {4 * MiB}. Container app was using {3 * MiB}, request is 0, has larger "
+        "consumption of ephemeral-storage. ")
+    assert f"available: {9 * MiB}. Container app was using {5 * MiB}, request is 0" in \
+        cluster.pod("high").message
+    kinds = [e.kind for e in cluster.timeline[-5:]]
+    assert kinds == ["NodeHasDiskPressure", "Evicted", "Evicted", "Evicted",
+                     "NodeHasNoDiskPressure"]
+
+
+# ----------------------------------------------------------------- the story
+@pytest.fixture(scope="module")
+def fixes():
+    """The story without protection and with each fix."""
+    return rosim.compare_quota_fixes()
+
+
+def outcomes(run):
+    """(tenant, outcome) for each tenant of a run."""
+    return [(t.tenant, t.outcome.value) for t in run.tenants]
+
+
+def test_without_protection_the_quota_shows_nothing_while_the_node_fills(fixes):
+    """A writes 9.6 GiB to its layer; its 1 GiB quota shows 0 B; the disk is full at 50 s."""
+    run = fixes.run("no protection")
+    a = run.tenant("tenant-a")
+    assert (a.kind, a.written, a.claim_used, a.quota) == ("writable layer", 9840 * MiB, 0, GiB)
+    full = run.sample_at(50)
+    assert (full.available, full.usage["tenant-a"]["persistentVolumeClaim"]) == (0, 0)
+    assert run.sample_at(40).usage["tenant-a"]["writable layer"] == 8000 * MiB
+
+
+def test_without_protection_b_gets_enospc_then_is_evicted_before_a(fixes):
+    """B's writes fail when the disk is full, then the kubelet evicts B (priority 0) first."""
+    run = fixes.run("no protection")
+    assert outcomes(run) == [("tenant-a", "Evicted"), ("tenant-b", "Evicted"),
+                             ("tenant-c", "ENOSPC")]
+    assert run.evicted == ("tenant-b", "tenant-a")
+    b, c = run.tenant("tenant-b"), run.tenant("tenant-c")
+    assert (b.error, b.error_at, b.evicted_at, b.written, b.kept) == (
+        "ENOSPC", 50, 50, 200 * MiB, 0)
+    assert b.message == (
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 1073741824, "
+        "available: 0. Container app was using 209715200, request is 0, has larger "
+        "consumption of ephemeral-storage. ")
+    assert (c.evicted_at, c.written, c.kept, c.lost) == (None, 550 * MiB, 550 * MiB, 50 * MiB)
+    assert run.harmed == ("tenant-a", "tenant-b", "tenant-c")
+    assert run.sample_at(50).available_after == run.capacity - 200 * MiB
+
+
+def test_read_only_root_stops_writes_to_the_image_with_erofs_at_once(fixes):
+    """readOnlyRootFilesystem: A's first write is EROFS; nobody else is harmed."""
+    run = fixes.run("readOnlyRootFilesystem")
+    assert outcomes(run) == [("tenant-a", "EROFS"), ("tenant-b", "ok"), ("tenant-c", "ok")]
+    a = run.tenant("tenant-a")
+    assert (a.error_at, a.written) == (10, 0)
+    assert "[Errno 30] Read-only file system: '/var/cache/app/cache.bin'" in run.events[0].message
+
+
+def test_read_only_root_with_the_cache_on_the_pvc_stops_at_the_quota(fixes):
+    """The cache on the PVC: A fills its 1 GiB quota, then ENOSPC; the node is untouched."""
+    run = fixes.run("readOnlyRootFilesystem, cache on the PVC")
+    assert outcomes(run) == [("tenant-a", "ENOSPC"), ("tenant-b", "ok"), ("tenant-c", "ok")]
+    a = run.tenant("tenant-a")
+    assert (a.kind, a.written, a.claim_used, a.kept, a.error_at) == (
+        "persistentVolumeClaim", GiB, GiB, GiB, 10)
+    assert run.peak.node_usage("tenant-a") == 0
+
+
+def test_ephemeral_storage_limit_evicts_a_with_the_kubelet_message(fixes):
+    """limits.ephemeral-storage 4Gi: A is evicted at 30 s, before the node is in danger."""
+    run = fixes.run("ephemeral-storage limit 4Gi")
+    assert outcomes(run) == [("tenant-a", "Evicted"), ("tenant-b", "ok"), ("tenant-c", "ok")]
+    a = run.tenant("tenant-a")
+    assert (a.evicted_at, a.limit, a.message) == (
+        30, 4 * GiB, 'Container app exceeded its local ephemeral storage limit "4Gi". ')
+    assert run.evicted == ("tenant-a",)
+
+
+def test_overlay_size_gives_a_enospc_at_its_size(fixes):
+    """overlay.size=4G on the node: A's layer stops at 4 GiB with ENOSPC; A keeps running."""
+    run = fixes.run("overlay.size=4G")
+    assert outcomes(run) == [("tenant-a", "ENOSPC"), ("tenant-b", "ok"), ("tenant-c", "ok")]
+    a = run.tenant("tenant-a")
+    assert (a.written, a.kept, a.error_at, a.evicted_at) == (4 * GiB, 4 * GiB, 30, None)
+    assert run.overlay_size == 4 * GiB
+
+
+def test_samples_every_tick_and_a_small_writer_harms_nobody():
+    """Twelve samples of 10 s; 2 GiB written by A fit without harm."""
+    run = rosim.quota_case("2Gi")
+    assert [s.time for s in run.samples] == [10.0 * i for i in range(1, 13)]
+    assert (run.harmed, run.events, run.label) == ((), (), "no protection")
+    assert run.samples[-1].used == 2 * GiB + 2 * 600 * MiB
+
+
+def test_runs_are_reproducible():
+    """Two runs of one case are equal: nothing leaks from one cluster to the next."""
+    first = rosim.quota_case("3Gi", "pvc")
+    assert rosim.quota_case("3Gi", "pvc") == first
+    assert first.tenant("tenant-a").written == GiB
+
+
+def test_text_and_html_say_who_lost_what(fixes):
+    """The renderings name outcomes, kinds, quotas and the kubelet's messages."""
+    run = fixes.run("no protection")
+    text = str(run)
+    assert text.splitlines()[0] == ("no protection: node disk 10G, eviction threshold "
+                                    "nodefs.available<10% (1G)")
+    assert "tenant-a  Evicted at 50 s  writable layer  9.6G   9.8G  0B    0B of 1G" in text
+    assert "Evicted               tenant-b  The node was low on resource" in text
+    assert "<td>0B of 1G</td>" in run._repr_html_()
+    assert str(fixes).count("tenant-b") == 5
+    assert fixes._repr_html_().count('rowspan="3"') == 5
+    assert "tenant-a  9.6G" in str(run.sample_at(50))
+    assert run.tenant("tenant-c").summary() == (
+        "tenant-c: wrote 550M of 600M to its emptyDir (/scratch/index.db); ENOSPC from 50 s; "
+        "kept 550M.")
+
+
+def test_tenant_manifest_and_validation():
+    """QuotaTenant builds its Pod manifest and names a bad field."""
+    a = rosim.quota_tenants()[0].replace(read_only=True, limit="4Gi")
+    spec = rosim.PodSpec.from_yaml(a.yaml())
+    assert (spec.priority, spec.containers[0].read_only_root_filesystem,
+            spec.containers[0].ephemeral_storage_limit) == (1000, True, 4 * GiB)
+    assert a.claim == "tenant-a-data" and a.kind == "writable layer"
+    assert a.replace(claim_path="/var/cache/app").kind == "persistentVolumeClaim"
+    with pytest.raises(rosim.ConfigError, match=r"rate\(='fast'\)"):
+        a.replace(rate="fast")
+    with pytest.raises(rosim.ConfigError, match=r"colour\(='red'\) is not a field"):
+        a.replace(colour="red")
+    with pytest.raises(rosim.ConfigError, match=r"where\(='disk'\)"):
+        rosim.quota_tenants(where="disk")
+    with pytest.raises(rosim.ConfigError, match=r"protections item\(='chmod'\)"):
+        rosim.quota_case(protections=["chmod"])
+    with pytest.raises(rosim.ConfigError, match="names a tenant twice"):
+        rosim.run_quota_scenario([a, a])
+    with pytest.raises(rosim.ConfigError, match=r"tick\(=0\)"):
+        rosim.run_quota_scenario([a], tick=0)
+
+
+def test_other_errors_are_reported_by_errno_name():
+    """A write that fails for another reason (no such directory) keeps its errno name."""
+    lost = rosim.QuotaTenant("lost", "/no/such/dir/file", rate="1Mi")
+    result = rosim.run_quota_scenario([lost], duration=20).tenant("lost")
+    assert (result.outcome, result.error, result.written, result.attempted) == (
+        rosim.QuotaOutcome.OTHER_ERROR, "ENOENT", 0, 20 * MiB)
+
+
+def test_the_exercise_check():
+    """PASS for the stored answer; FAIL with a hint for the story, a big limit, a new app."""
+    a = rosim.quota_tenants()[0]
+    assert rosim.check_quota_exercise(a.replace(read_only=True, claim_path="/var/cache/app")
+                                      ).startswith("PASS: tenant-b and tenant-c were never")
+    story = rosim.check_quota_exercise(a)
+    assert story.startswith("FAIL: tenant-b: wrote 200M") and "Hint: tenant-a put 9.6G" in story
+    big = rosim.check_quota_exercise(a.replace(limit="8Gi"))
+    assert "Hint: the kubelet checks the limit only every 10 s" in big
+    assert rosim.check_quota_exercise(a.replace(rate="1Mi")).startswith("FAIL: rate changed")
+    assert "Note: its root is still writable" in rosim.check_quota_exercise(a.replace(limit="4Gi"))

@@ -1,0 +1,108 @@
+"""Views of Scenario 4: the usage bars, the available-space time series and the explorer."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+import rosim  # noqa: E402
+
+GiB = 1024**3
+
+
+@pytest.fixture(scope="module")
+def fixes():
+    """The story without protection and with each fix."""
+    return rosim.compare_quota_fixes()
+
+
+def test_usage_bars_one_per_case_with_quota_and_limit_marks(fixes):
+    """A stacked bar per case, labelled with outcomes; quota and limit ticks in black."""
+    fig = rosim.plot_quota_usage(fixes)
+    ax = fig.axes[0]
+    assert ax.get_title() == "The node's disk at its fullest, by tenant and storage kind"
+    assert ax.get_ylabel() == "bytes on the node's disk (GiB)"
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(labels) == 5
+    assert labels[0].startswith("no protection\n\ntenant-a: Evicted (PVC 0B/1G)")
+    assert "tenant-a: ENOSPC (PVC 1G/1G)" in labels[2]
+    marks = {(line.get_linestyle(), round(line.get_ydata()[0], 2)) for line in ax.lines
+             if line.get_color() == "black"}
+    # A's quota tick 1 GiB above the bottom of its segment; its limit 4 GiB above it.
+    assert ("-", 1.0) in marks and ("--", 4.0) in marks
+    assert [t.get_text() for t in ax.texts] == ["10G", "1.2G", "1.2G", "6.2G", "5.2G"]
+    assert fig.number not in plt.get_fignums()
+
+
+def test_usage_bars_segments_follow_the_peak_sample(fixes):
+    """The no-protection bar stacks A's 9.6 GiB layer, B's layer and C's emptyDir."""
+    fig = rosim.plot_quota_usage(fixes.run("no protection"), title="peak")
+    bars = [p for p in fig.axes[0].patches if p.get_x() < 0.5]
+    heights = [round(p.get_height() * 1024) for p in bars]
+    assert heights == [9840, 200, 200]
+    assert [p.get_hatch() or "" for p in bars] == ["", "", "//"]
+    assert fig.axes[0].get_title() == "peak"
+
+
+def test_node_space_lines_threshold_and_evictions(fixes):
+    """One line per case, the 10% threshold, a triangle per eviction moment."""
+    fig = rosim.plot_node_space(fixes)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "time (s); the kubelet checks every 10 s"
+    notes = sorted(t.get_text() for t in ax.texts)
+    assert notes == ["evicted: tenant-a", "evicted: tenant-b, tenant-a"]
+    first = ax.lines[0]
+    assert list(first.get_xdata()[:3]) == [0.0, 10.0, 10.0]
+    assert min(first.get_ydata()) == 0.0
+    threshold = [line for line in ax.lines if line.get_linestyle() == ":"
+                 and line.get_color() == "#999999"]
+    assert threshold[0].get_ydata()[0] == pytest.approx(1.0)
+    assert fig.number not in plt.get_fignums()
+
+
+def test_views_refuse_what_is_not_a_run():
+    """Anything but runs is a ConfigError naming the argument."""
+    with pytest.raises(rosim.ConfigError, match="runs"):
+        rosim.plot_node_space([])
+    with pytest.raises(rosim.ConfigError, match="runs"):
+        rosim.plot_quota_usage(["no protection"])
+
+
+def test_quota_summary():
+    """Names the harmed tenants, or says nobody was."""
+    assert rosim.quota_summary(rosim.quota_case("20Gi", "pvc", ["readOnlyRootFilesystem"])) == (
+        "Harmed: tenant-a (ENOSPC).")
+
+
+def test_explorer_reruns_the_case_on_every_change():
+    """Setting .value reruns quota_case and redraws: the table, the figure, the result."""
+    explorer = rosim.quota_explorer()
+    assert [t.outcome.value for t in explorer.result.tenants] == ["Evicted", "Evicted",
+                                                                   "ENOSPC"]
+    assert explorer.summary.value.startswith(
+        "<p><b>Harmed: tenant-a (Evicted); tenant-b (Evicted); tenant-c (ENOSPC).</b></p>")
+    assert explorer.image.value[:4] == b"\x89PNG"
+    explorer.protections["readOnlyRootFilesystem"].value = True
+    explorer.where.value = "pvc"
+    assert explorer.chosen_protections == ["readOnlyRootFilesystem"]
+    assert explorer.result.label == "readOnlyRootFilesystem, cache on the PVC"
+    assert explorer.result.harmed == ("tenant-a",)
+    explorer.writes.value = 1
+    assert explorer.result.harmed == ()
+    assert "Nobody was harmed" in explorer.summary.value
+    assert explorer.figure.axes[0].get_title() == (
+        "The node's available space while the tenants write")
+
+
+def test_explorer_starts_from_given_settings():
+    """The factory's arguments become the controls' values."""
+    explorer = rosim.QuotaExplorer(5, "layer", ["overlay.size"])
+    assert (explorer.writes.value, explorer.where.value) == (5, "layer")
+    assert explorer.protections["overlay.size"].value
+    assert explorer.result.overlay_size == 4 * GiB
+    assert explorer.result.tenant("tenant-a").written == 4 * GiB
+    assert explorer._repr_mimebundle_()["text/plain"].startswith("VBox(")
