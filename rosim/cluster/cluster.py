@@ -319,7 +319,7 @@ class Cluster:
         pv = self.volumes[self.claims[volume.claim_name]]
         if pv.local:
             # A local PV is its own disk on the node, of the PV's capacity.
-            return Volume(f"pv-{pv.name}", size=pv.capacity)
+            return Volume(f"pv-{pv.name}", scope="disk", size=pv.capacity)
         return Volume(f"pv-{pv.name}", scope="cluster", size=pv.capacity)
 
     def _start(self, pod: Pod) -> None:

@@ -124,7 +124,7 @@ def pod_usage(cluster: Cluster, pod_name: str) -> PodUsage:
         usage.layers[name] = ctr.upper_size
         usage.logs[name] = ctr.log_bytes
     node = cluster.nodes.get(pod.node) if pod.node else None
-    if node is None or not pod.containers:
+    if node is None:
         return usage
     for volume in pod.spec.volumes:
         if volume.kind is VolumeKind.EMPTY_DIR:
@@ -132,11 +132,9 @@ def pod_usage(cluster: Cluster, pod_name: str) -> PodUsage:
                 usage.memory[volume.name] = _storage_used(node, "memory",
                                                           f"{pod.uid}-{volume.name}")
             else:
-                prefix = (f"/var/lib/kubelet/pods/{pod.uid}/volumes/kubernetes.io~empty-dir/"
-                          f"{volume.name}")
-                usage.empty_dirs[volume.name] = sum(
-                    _storage_used(node, "host", k) for k in node.runtime._host_paths
-                    if k == prefix or k.startswith(prefix + "/"))
+                usage.empty_dirs[volume.name] = _storage_used(
+                    node, "host", f"/var/lib/kubelet/pods/{pod.uid}/volumes/"
+                                  f"kubernetes.io~empty-dir/{volume.name}")
         elif volume.kind is VolumeKind.HOST_PATH:
             usage.host_paths[volume.name] = _storage_used(node, "host", volume.path)
         else:
@@ -205,13 +203,18 @@ def sync(cluster: Cluster) -> list[str]:
                                name, usage, request))
             ranked.sort()
             _, _, _, name, usage, request = ranked[0]
-            pod = cluster.pods[name]
-            container = pod.spec.containers[0].name
+            detail = pod_usage(cluster, name)
+            per_container = {c: detail.layers.get(c, 0) + detail.logs.get(c, 0)
+                             for c in detail.layers}
+            if per_container:
+                container = max(per_container, key=lambda c: per_container[c])
+                who = f"Container {container} was using {per_container[container]}"
+            else:
+                who = f"Pod {name} was using {usage}"
             cluster.evict(name, (
                 "The node was low on resource: ephemeral-storage. Threshold quantity: "
                 f"{int(disk.capacity * disk.threshold)}, available: {disk.available}. "
-                f"Container {container} was using {usage}, request is {request}, has larger "
-                "consumption of ephemeral-storage. "))
+                f"{who}, request is {request}, has larger consumption of ephemeral-storage. "))
             evicted.append(name)
             disk = node_disk(cluster, node.name)
         if not disk.pressure and node.disk_pressure:

@@ -166,7 +166,9 @@ class Volume:
     runtime mounting ``Volume("data")`` sees the same files, and a container
     on another host does not. ``scope="cluster"`` is network storage (an NFS
     share, a cloud disk behind a PersistentVolume): every runtime sees the
-    same files, so the data follows a pod to another node. ``medium="Memory"``
+    same files, so the data follows a pod to another node. ``scope="disk"`` is a
+    disk of its own on the host (a local PersistentVolume): its bytes do not
+    count against the host's main disk. ``medium="Memory"``
     keeps the files in a tmpfs of ``size`` bytes (half the host's memory if
     not given), as a Kubernetes ``emptyDir`` with ``medium: Memory``.
     """
@@ -181,8 +183,9 @@ class Volume:
             raise ConfigError(
                 f"Volume name(={self.name!r}) must match [A-Za-z0-9][A-Za-z0-9_.-]*."
             )
-        if self.scope not in ("node", "cluster"):
-            raise ConfigError(f"Volume scope(={self.scope!r}) must be 'node' or 'cluster'.")
+        if self.scope not in ("node", "cluster", "disk"):
+            raise ConfigError(f"Volume scope(={self.scope!r}) must be 'node', 'cluster' "
+                              "or 'disk'.")
         if self.medium not in ("", "Memory"):
             raise ConfigError(f"Volume medium(={self.medium!r}) must be '' or 'Memory'.")
         if self.size is not None:

@@ -67,6 +67,10 @@ class SizeWriter:
         Raises ``OSError(ENOSPC)`` when not even one step fits, as the write
         that finds the disk full does.
         """
+        if self.container.state != "running":
+            raise ContainerStateError(
+                f"write() needs a running container; {self.container.name!r} is "
+                f"{self.container.state} (its process is gone).")
         node = self._node
         device = self._kernel.devices.get(node.st_dev)
         fitting = nbytes if device is None else min(nbytes, device.free // step * step)
@@ -515,7 +519,7 @@ class Container:
     def _realize(self, plan: PlannedMount) -> tuple[FakeFile, int]:
         k = self._kernel
         name = posixpath.basename(plan.destination)
-        if plan.kind in ("volume", "host", "network", "memory"):
+        if plan.kind in ("volume", "host", "network", "memory", "localdisk"):
             node = self.runtime._storage(plan.kind, plan.key, plan.options.size)
             for part in [p for p in plan.sub_path.split("/") if p]:
                 # subPath: a directory of the volume, made if it is missing.

@@ -176,7 +176,8 @@ class Runtime:
                                             "memory", key=mount.source.name,
                                             sub_path=mount.sub_path))
             elif isinstance(mount.source, Volume):
-                kind = "network" if mount.source.scope == "cluster" else "volume"
+                kind = {"cluster": "network", "node": "volume",
+                        "disk": "localdisk"}[mount.source.scope]
                 source = "nfs:/exports" if kind == "network" else "/dev/sda1"
                 opts = replace(mount.parsed, size=mount.source.size)
                 planned.append(PlannedMount(dest, FsType.BIND, source, opts, "user",
@@ -207,14 +208,14 @@ class Runtime:
     def _storage(self, kind: str, key: str, size: int | None = None) -> FakeDirectory:
         from rosim.fs.kernel import kernel
 
-        store = {"volume": self._volumes, "host": self._host_paths,
+        store = {"volume": self._volumes, "host": self._host_paths, "localdisk": self._volumes,
                  "network": self.network, "memory": self._memory}[kind]
         node = store.get(key)
         if node is None:
             k = kernel()
             if kind == "memory":
                 device = k.new_device(FsType.TMPFS, size)
-            elif kind == "network":
+            elif kind in ("network", "localdisk"):
                 device = k.new_device(FsType.BIND, size)
             else:
                 device = k.new_device(FsType.BIND, size, parent=self.disk)
