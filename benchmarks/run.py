@@ -55,6 +55,8 @@ size of those directories.
 5. **Shell command lines** (``shell_lines.py``, issue 4). ``ctr.sh(LINE)``
    for lines of builtins (``echo``, ``test``, ``cd``, ``pwd``, ``true``);
    target: the slowest median under ``MAX_SH_MS``.
+6. **Storage accounting** (``quota_bench.py``, issue 7): a 100 GiB node with
+   200 pods writing in 1 MiB steps for a simulated hour.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``). Prints a
 table and one PASS/FAIL line per target; the exit status is 1 when a target
@@ -76,6 +78,7 @@ from dataclasses import dataclass
 from time import perf_counter
 
 import cluster_moves
+import quota_bench
 import shell_lines
 from pyfakefs.fake_filesystem import FakeFilesystem
 from pyfakefs.fake_filesystem_unittest import Patcher
@@ -564,6 +567,11 @@ def main() -> int:
     gc.collect()
     shell_checks = shell_lines.report(MAX_SH_MS)
 
+    # 6 ------------------------------------------------------------------
+    gc.collect()
+    print()
+    quota_checks = quota_bench.report(quota_bench.run())
+
     # targets -------------------------------------------------------------
     checks = [
         (op_ratio <= MAX_OP_RATIO,
@@ -578,6 +586,7 @@ def main() -> int:
          f"(target < {MAX_MEM_PER_CONTAINER_BYTES / KIB:.0f} KiB)"),
         *cluster_checks,
         *shell_checks,
+        *quota_checks,
     ]
     for ok, line in checks:
         print(f"{verdict(ok)}  {line}")

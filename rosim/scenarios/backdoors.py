@@ -283,15 +283,6 @@ def _still_there(ctr: Container, tech: Technique) -> bool:
     return bool(checks) and ctr.run(look)
 
 
-def _sh(ctr: Container, line: str) -> ExecResult:
-    """``podman exec CTR sh -c LINE``: a non-interactive shell reads no start-up files."""
-    from rosim.shell.interp import Shell
-
-    output: list[tuple[str, str]] = []
-    status = ctr.run(Shell(env=ctr.env, cwd=ctr.workdir).run, line, output)
-    return ExecResult(line, status, tuple(output), ctr.prompt)
-
-
 def _shell_start(ctr: Container, login: bool) -> ExecResult:
     session = ctr.shell(login=login)
     return ExecResult("bash -l" if login else "bash", 0, session.startup.output, ctr.prompt)
@@ -318,7 +309,7 @@ def _cron_tick(ctr: Container, lines: list[str]) -> str:
 
     text = ""
     for command in ctr.run(entries):
-        result = _sh(ctr, command)
+        result = ctr.sh(command)
         lines.append(result.transcript)
         text += result.stdout
     return text
@@ -330,14 +321,14 @@ def _fire(ctr: Container, tech: Technique, lines: list[str], first: bool) -> str
     if tech.command is not None and (first or trigger is Trigger.ATTACKER):
         who = "The attacker runs it" if first else "The attacker comes back and runs it again"
         lines.append(f"# {who}:\n")
-        result = _sh(ctr, tech.render(tech.command).decode())
+        result = ctr.sh(tech.render(tech.command).decode())
     elif trigger is Trigger.NONE:
         lines.append("# Nothing runs it again: it lived in a process that has ended.\n")
         return ""
     elif trigger is Trigger.START:
         if first:
             lines.append("# The attacker tests it: it starts the app's command once more:\n")
-            result = _sh(ctr, " ".join(ctr.argv))
+            result = ctr.sh(" ".join(ctr.argv))
         else:
             lines.append(f"# {ctr.name} started; its process printed:\n")
             run = ctr.process_runs[-1]
