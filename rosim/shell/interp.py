@@ -55,7 +55,7 @@ def programs() -> list[str]:
 
 
 def _load() -> None:
-    from rosim.shell import coreutils, packages, python, tools  # noqa: F401
+    from rosim.shell import builtins, coreutils, packages, python, tools  # noqa: F401
 
 
 class ShellExit(Exception):
