@@ -29,7 +29,7 @@ from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 
 __all__ = ["AppStep", "AppStory", "PodEvent", "StorageKind", "SurvivalTable", "app_manifest",
-           "run_app_story", "survival_table"]
+           "parse_event", "run_app_story", "survival_table"]
 
 
 class StorageKind(StrEnum):
@@ -172,7 +172,7 @@ def _probe_survival(event: PodEvent, kind: StorageKind) -> bool:
 
 def survival_table(events: Sequence[str] | None = None) -> SurvivalTable:
     """Run each event on a pod that wrote a file to every kind of storage."""
-    chosen = tuple(_event(e) for e in events) if events is not None else tuple(PodEvent)
+    chosen = tuple(parse_event(e) for e in events) if events is not None else tuple(PodEvent)
     kinds = (StorageKind.LAYER, StorageKind.TMPFS) + _PROBE_KINDS[1:]
     cells = {(kind, event): _probe_survival(event, kind) for event in chosen for kind in kinds}
     return SurvivalTable(kinds, chosen, cells)
@@ -208,7 +208,8 @@ def app_manifest(logs: str = "layer", data: str = "layer", read_only: bool = Fal
             "spec": {"volumes": volumes, "containers": [container]}}
 
 
-def _event(value: str) -> PodEvent:
+def parse_event(value: str) -> PodEvent:
+    """A :class:`PodEvent` from its name; a ConfigError naming the value otherwise."""
     try:
         return PodEvent(value)
     except ValueError:
@@ -299,7 +300,7 @@ def run_app_story(logs: str = "layer", data: str = "layer",
     """Deploy ``logapp``, serve ``requests`` before each event, count what survives."""
     if not isinstance(requests, int) or isinstance(requests, bool) or requests < 0:
         raise ConfigError(f"requests(={requests!r}) must be an integer >= 0.")
-    chosen = [_event(e) for e in events]
+    chosen = [parse_event(e) for e in events]
     log_kind = _kind(logs, "logs")
     cluster = Cluster(nodes=nodes, seed=seed)
     _prepare_claims(cluster, {"logs": log_kind, "data": _kind(data, "data")}, "node-1")

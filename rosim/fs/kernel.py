@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import os
 import weakref
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from stat import S_ISDIR, S_ISLNK
@@ -42,6 +43,10 @@ __all__ = ["Kernel", "kernel"]
 
 #: What ``df`` reports as the size of a device without a set capacity.
 DEFAULT_DISK_SIZE = 100 * 1024**3
+
+
+#: What ``shutil.disk_usage`` returns.
+_DiskUsage = namedtuple("usage", "total used free")
 
 
 class _Call:
@@ -118,13 +123,10 @@ class Kernel(FakeFilesystem):
         """``shutil.disk_usage``: total, used, free of the device holding ``path``."""
         node = self.resolve(path if path is not None else "/")
         device = self.devices.get(node.st_dev)
-        from collections import namedtuple
-
-        usage = namedtuple("usage", "total used free")
         if device is None:
-            return usage(DEFAULT_DISK_SIZE, 0, DEFAULT_DISK_SIZE)
+            return _DiskUsage(DEFAULT_DISK_SIZE, 0, DEFAULT_DISK_SIZE)
         total, used = device.limit()
-        return usage(total, used, device.free)
+        return _DiskUsage(total, used, device.free)
 
     # ----------------------------------------------------------- namespaces
     @contextmanager
@@ -432,9 +434,7 @@ class Kernel(FakeFilesystem):
             if self._is_mount_root(node) or self._is_mount_root(target):
                 raise OSError(errno.EBUSY, os.strerror(errno.EBUSY),
                               _path_str(old_file_path), None, _path_str(new_file_path))
-            if isinstance(node, LowerDir) or (
-                S_ISDIR(node.st_mode) and getattr(node, "rosim_merged", False)
-            ):
+            if isinstance(node, LowerDir):
                 # overlayfs without redirect_dir cannot move a lower directory.
                 raise OSError(errno.EXDEV, os.strerror(errno.EXDEV),
                               _path_str(old_file_path), None, _path_str(new_file_path))

@@ -430,7 +430,7 @@ class Container:
 
     @property
     def mounts(self) -> list[MountEntry]:
-        """The mount table of the running container (planned ones before start)."""
+        """The mount table of the running container (empty when it is not running)."""
         if self._ns is not None and self.state is ContainerState.RUNNING:
             return list(self._ns.mounts)
         return []

@@ -36,9 +36,10 @@ from rosim.cluster.dataloss import (
     PodEvent,
     StorageKind,
     SurvivalTable,
+    parse_event,
     run_app_story,
 )
-from rosim.teach.plots import _figure
+from rosim.teach.plots import grid_figure, notebook_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -84,28 +85,21 @@ def plot_survival(table: SurvivalTable, title: str | None = None) -> Figure:
     Rows are the table's storage kinds, columns its events, in the table's
     order and with the labels of :meth:`SurvivalTable.rows`.
     """
-    from matplotlib.patches import Patch, Rectangle
-
     head, *rows = table.rows()
     events, kinds = head[1:], [row[0] for row in rows]
-    fig = _figure(figsize=(1.55 * len(events) + 4.2, 0.5 * len(kinds) + 2.2))
-    ax = fig.add_subplot()
-    for y, row in enumerate(rows):
-        for x, cell in enumerate(row[1:]):
-            ax.add_patch(Rectangle((x - 0.48, y - 0.44), 0.96, 0.88,
-                                   color=SURVIVAL_COLOURS[cell]))
-            ax.text(x, y, cell, ha="center", va="center", fontsize=9, color="white")
-    ax.set_xlim(-0.5, len(events) - 0.5)
-    ax.set_ylim(len(kinds) - 0.5, -0.5)
-    ax.set_xticks(range(len(events)), [textwrap.fill(e, 16) for e in events], fontsize=8)
-    ax.set_yticks(range(len(kinds)), kinds, fontsize=9)
-    ax.set_xlabel("event")
-    ax.set_ylabel("where the pod wrote the file")
-    ax.set_title(title or "Is a file the pod wrote still readable after the event?")
-    ax.legend(handles=[Patch(color=c, label=k) for k, c in SURVIVAL_COLOURS.items()],
-              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    fig.tight_layout()
-    return fig
+    cells = {(event, row[0]): value for row in rows
+             for event, value in zip(events, row[1:], strict=True)}
+
+    def cell(event: str, kind: str) -> tuple[str, str]:
+        value = cells[(event, kind)]
+        return SURVIVAL_COLOURS[value], value
+
+    return grid_figure(events, kinds, cell, SURVIVAL_COLOURS, xlabel="event",
+                       ylabel="where the pod wrote the file",
+                       title=title or "Is a file the pod wrote still readable after the event?",
+                       column_labels=[textwrap.fill(e, 16) for e in events],
+                       figsize=(1.55 * len(events) + 4.2, 0.5 * len(kinds) + 2.2),
+                       cell_height=0.88, fontsize=9)
 
 
 # ----------------------------------------------------------------- stories
@@ -124,7 +118,7 @@ def plot_story(story: AppStory | Sequence[AppStory], title: str | None = None) -
         raise ConfigError(f"story(={story!r}) must be an AppStory or a non-empty "
                           "sequence of them.")
     steps = max(len(s.steps) for s in stories)
-    fig = _figure(figsize=(max(9.0, 2.0 * steps + 3.0), 3.4 * len(stories) + 0.7),
+    fig = notebook_figure(figsize=(max(9.0, 2.0 * steps + 3.0), 3.4 * len(stories) + 0.7),
                   layout="constrained")
     axes = fig.subplots(len(stories), 2, squeeze=False)
     for row, one in zip(axes, stories, strict=True):
@@ -236,7 +230,7 @@ class DataLossExplorer:
                  requests: int = 10) -> None:
         import ipywidgets as w
 
-        chosen = {_event(e) for e in events}
+        chosen = {parse_event(e) for e in events}
         story = run_app_story(logs, data, [e.value for e in PodEvent if e in chosen],
                               requests=requests, read_only=read_only)
         self.requests = requests
@@ -306,14 +300,6 @@ class DataLossExplorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _event(value: str) -> PodEvent:
-    try:
-        return PodEvent(value)
-    except ValueError:
-        raise ConfigError(f"events item(={value!r}) must be one of "
-                          + ", ".join(repr(e.value) for e in PodEvent) + ".") from None
 
 
 def _options(exclude: tuple[StorageKind, ...]) -> list[tuple[str, str]]:

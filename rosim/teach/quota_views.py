@@ -35,7 +35,7 @@ from rosim.cluster.quota import (
     quota_case,
 )
 from rosim.fs.sizes import format_size
-from rosim.teach.plots import _figure
+from rosim.teach.plots import notebook_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -93,7 +93,7 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     from matplotlib.patches import Patch
 
     chosen = _runs(runs)
-    fig = _figure(figsize=(2.3 * len(chosen) + 3.6, 5.6))
+    fig = notebook_figure(figsize=(2.3 * len(chosen) + 3.6, 5.6))
     ax = fig.add_subplot()
     capacity = max(r.capacity for r in chosen) / _GIB
     for x, run in enumerate(chosen):
@@ -162,7 +162,7 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     from matplotlib.lines import Line2D
 
     chosen = _runs(runs)
-    fig = _figure(figsize=(10.5, 4.9))
+    fig = notebook_figure(figsize=(10.5, 4.9))
     ax = fig.add_subplot()
     capacity = max(r.capacity for r in chosen) / _GIB
     handles = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from exec_harness import BUSYBOX, BUSYBOX_SKIP_REASON, busybox_reason, busybox_required
 from fidelity_cases import Scenario
 from fidelity_harness import (
     REQUIRE_ENV,
@@ -127,3 +128,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"mismatches, xfail), {r.diffs} upper layers compared with Container.diff(); "
         f"{r.containers} real containers took {r.container_seconds:.1f} s"
     )
+
+
+@pytest.fixture(scope="session")
+def busybox(fidelity) -> bytes:
+    """The static busybox's bytes; skips (or fails when required) without it.
+
+    ``fidelity`` has already skipped (or failed) without runc or root.
+    """
+    reason = busybox_reason()
+    if reason is not None:
+        if busybox_required():
+            pytest.fail(f"{reason}; ROSIM_REQUIRE_FIDELITY=1 makes the fidelity tests "
+                        "mandatory", pytrace=False)
+        pytest.skip(BUSYBOX_SKIP_REASON)
+    with open(BUSYBOX, "rb") as f:
+        return f.read()

@@ -16,12 +16,8 @@ import time
 
 import pytest
 from exec_harness import (
-    BUSYBOX,
-    BUSYBOX_SKIP_REASON,
     ExecCase,
     Ran,
-    busybox_reason,
-    busybox_required,
     real_image,
     run_real_commands,
 )
@@ -35,19 +31,6 @@ DIRECTORIES = ("/tmp", "/var/tmp", "/run", "/dev/shm")
 SETTINGS = tuple(s.label for s in rosim.backdoor_settings())
 
 _REAL: dict[str, dict[str, Ran] | Exception] = {}
-
-
-@pytest.fixture(scope="module")
-def busybox(fidelity) -> bytes:
-    """The static busybox's bytes; skips (or fails when required) without it."""
-    reason = busybox_reason()
-    if reason is not None:
-        if busybox_required():
-            pytest.fail(f"{reason}; ROSIM_REQUIRE_FIDELITY=1 makes the fidelity tests "
-                        "mandatory", pytrace=False)
-        pytest.skip(BUSYBOX_SKIP_REASON)
-    with open(BUSYBOX, "rb") as f:
-        return f.read()
 
 
 def dropper(directory: str) -> ExecCase:

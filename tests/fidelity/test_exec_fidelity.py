@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import pytest
 from exec_harness import (
-    BUSYBOX,
-    BUSYBOX_SKIP_REASON,
     ExecCase,
     ExecSetup,
     SetupRun,
-    busybox_reason,
-    busybox_required,
     run_setup,
 )
 
@@ -95,22 +91,6 @@ SETUPS = (
 BY_NAME = {s.name: s for s in SETUPS}
 
 _RUNS: dict[str, SetupRun | Exception] = {}
-
-
-@pytest.fixture(scope="session")
-def busybox(fidelity) -> bytes:
-    """The static busybox's bytes; skips (or fails when required) without it.
-
-    ``fidelity`` has already skipped (or failed) without runc or root.
-    """
-    reason = busybox_reason()
-    if reason is not None:
-        if busybox_required():
-            pytest.fail(f"{reason}; ROSIM_REQUIRE_FIDELITY=1 makes the fidelity tests "
-                        "mandatory", pytrace=False)
-        pytest.skip(BUSYBOX_SKIP_REASON)
-    with open(BUSYBOX, "rb") as f:
-        return f.read()
 
 
 def setup_run(fidelity, busybox: bytes, name: str) -> SetupRun:
