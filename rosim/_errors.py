@@ -37,6 +37,7 @@ __all__ = [
     "InvalidPathError",
     "InvalidSizeError",
     "LifecycleError",
+    "ManifestError",
     "MountConflictError",
     "MountOptionError",
     "RosimError",
@@ -78,6 +79,15 @@ class MountConflictError(ConfigError):
 
 class ImageError(ConfigError):
     """An image's files or layer stack are malformed."""
+
+
+class ManifestError(ConfigError):
+    """A YAML, JSON or TOML text cannot be loaded safely.
+
+    It is not UTF-8, too large, not well formed, nested too deeply, repeats a
+    mapping key, or expands YAML aliases too far. The message starts with the
+    text's source (a file name) and, where known, the line.
+    """
 
 
 class LifecycleError(RosimError):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from rosim._errors import ConfigError
+from rosim._errors import ConfigError, ManifestError
 from rosim.cluster.quantity import parse_quantity
 from rosim.fs.paths import container_path
 
@@ -93,15 +93,20 @@ class PodSpec:
     priority: int = 0
 
     @classmethod
-    def from_yaml(cls, text: str) -> PodSpec:
-        """Parse a Pod manifest written in YAML."""
-        import yaml
+    def from_yaml(cls, text: str | bytes, *, source: str = "manifest") -> PodSpec:
+        """Parse a Pod manifest written in YAML (one document).
 
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"manifest is not valid YAML: {exc}") from None
-        return cls.from_manifest(data)
+        The text is loaded safely (:func:`rosim._yaml.load_yaml_documents`):
+        bad YAML, repeated keys, alias bombs and too deep nesting raise
+        :class:`~rosim.ManifestError` naming ``source`` and the line.
+        """
+        from rosim._yaml import load_yaml_documents
+
+        documents = load_yaml_documents(text, source=source)
+        if len(documents) != 1:
+            raise ManifestError(f"{source}: holds {len(documents)} YAML documents; "
+                                "a Pod manifest is exactly one.")
+        return cls.from_manifest(documents[0])
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> PodSpec:

@@ -17,15 +17,15 @@ rosim.cri.config.CriConfigError: container.json: metadata.name is missing.
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rosim._errors import ConfigError
+from rosim._errors import ConfigError, ManifestError
+from rosim._yaml import load_json as safe_json
+from rosim._yaml import load_toml
 from rosim.fs.paths import container_path
 
 __all__ = ["ContainerConfig", "CriConfigError", "CrioConfig", "PodSandboxConfig",
@@ -41,13 +41,16 @@ def samples_dir() -> Path:
     return Path(__file__).with_name("samples")
 
 
-def _read_text(source: str | os.PathLike, base: Path | None) -> tuple[str, str]:
+def _read_text(source: str | os.PathLike, base: Path | None) -> tuple[bytes, str]:
     path = Path(source)
     candidates = [path] if path.is_absolute() else [
         *([base / path] if base is not None else []), Path.cwd() / path, samples_dir() / path]
     for candidate in candidates:
         if candidate.is_file():
-            return candidate.read_text(), str(source)
+            try:
+                return candidate.read_bytes(), str(source)
+            except OSError as exc:
+                raise CriConfigError(f"{source}: cannot read: {exc.strerror}.") from None
     raise CriConfigError(f"{source}: no such file (looked in "
                          + ", ".join(str(c.parent) for c in candidates) + ").")
 
@@ -61,10 +64,9 @@ def load_json(source: Mapping[str, Any] | str | os.PathLike, *, base: Path | Non
         raise CriConfigError(f"config(={source!r}) must be a dict or a JSON file path.")
     text, name = _read_text(source, base)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CriConfigError(f"{name}: invalid JSON: {exc.msg} (line {exc.lineno} "
-                             f"column {exc.colno}).") from None
+        data = safe_json(text, source=name)
+    except ManifestError as exc:
+        raise CriConfigError(str(exc)) from None
     if not isinstance(data, dict):
         raise CriConfigError(f"{name}: the top level must be a JSON object.")
     return data, name
@@ -203,7 +205,7 @@ class CrioConfig:
     source: str = "<defaults>"
 
     @classmethod
-    def from_toml(cls, source: str | os.PathLike, *, text: str | None = None,
+    def from_toml(cls, source: str | os.PathLike, *, text: str | bytes | None = None,
                   base: Path | None = None) -> CrioConfig:
         """Read a crio.conf file (or its ``text``); raise CriConfigError if bad."""
         if text is None:
@@ -211,8 +213,8 @@ class CrioConfig:
         else:
             name = str(source)
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise CriConfigError(f"{name}: invalid TOML: {exc}.") from None
+            data = load_toml(text, source=name)
+        except ManifestError as exc:
+            raise CriConfigError(str(exc)) from None
         read_only = _get(data, "crio.runtime.read_only", bool, name, False)
         return cls(read_only=read_only, source=name)
