@@ -73,6 +73,7 @@ from rosim.fs.overlay import Change, ChangeKind
 from rosim.fs.sizes import format_size, parse_size
 from rosim.fs.syscalls import HostAccessError
 from rosim.images.catalog import builtin_names
+from rosim.images.tarball import image_from_tar
 from rosim.runtime.container import Container, ContainerState, ShellSession, SizeWriter
 from rosim.runtime.profiles import Profile
 from rosim.runtime.runtime import Runtime
@@ -215,6 +216,7 @@ __all__ = [
     "compare_settings",
     "data_loss_explorer",
     "format_size",
+    "image_from_tar",
     "loss_summary",
     "parse_quantity",
     "parse_size",

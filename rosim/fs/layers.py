@@ -320,13 +320,16 @@ class ImageConfig:
     """The OCI image config that matters here: what a container runs at start.
 
     ``entrypoint`` + ``cmd`` form the process (Kubernetes ``command`` and
-    ``args`` replace them); ``env`` and ``workdir`` are its environment.
+    ``args`` replace them); ``env`` and ``workdir`` are its environment;
+    ``user`` is the config's ``User`` (``""`` means root), as an image tar
+    gives it.
     """
 
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     workdir: str = "/"
+    user: str = ""
 
     @classmethod
     def build(cls, base: ImageConfig | None = None, *, entrypoint: object = None,
@@ -355,6 +358,7 @@ class ImageConfig:
             env=env_items,
             workdir=container_path(workdir, field="workdir") if workdir is not None
             else base.workdir,
+            user=base.user,
         )
 
 
@@ -409,6 +413,18 @@ class Image:
         from rosim.images.catalog import builtin_image
 
         return builtin_image(name)
+
+    @classmethod
+    def from_tar(cls, path: object, *, name: str | None = None,
+                 ref: str | None = None) -> Image:
+        """Read an image from a ``docker save``, OCI image layout or rootfs tar.
+
+        Layers in order, whiteouts applied, the config read; unsafe members
+        are refused (see :mod:`rosim.images.tarball`).
+        """
+        from rosim.images.tarball import image_from_tar
+
+        return image_from_tar(path, name=name, ref=ref)  # type: ignore[arg-type]
 
     @cached_property
     def tree(self) -> ImageTree:
