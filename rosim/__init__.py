@@ -91,9 +91,10 @@ from rosim.scenarios.backdoors import (
     check_hardening,
     run_attack,
 )
+from rosim.shell.console import Console, run_container
 from rosim.shell.interp import programs
 from rosim.shell.parser import ShellSyntaxError
-from rosim.shell.result import ExecResult
+from rosim.shell.result import ExecResult, Transcript
 from rosim.teach.attack_views import AttackPanel, plot_backdoors
 from rosim.teach.dataloss_views import (
     DataLossExplorer,
@@ -123,6 +124,7 @@ from rosim.teach.quota_views import (
     quota_explorer,
     quota_summary,
 )
+from rosim.teach.terminal import Terminal, terminal
 
 __version__ = "0.1.0"
 
@@ -142,6 +144,7 @@ __all__ = [
     "ClusterEvent",
     "Comparison",
     "ConfigError",
+    "Console",
     "Container",
     "ContainerState",
     "ContainerStateError",
@@ -198,7 +201,9 @@ __all__ = [
     "Symlink",
     "Technique",
     "TenantResult",
+    "Terminal",
     "Tmpfs",
+    "Transcript",
     "Trigger",
     "UnknownProfileError",
     "Volume",
@@ -217,6 +222,7 @@ __all__ = [
     "data_loss_explorer",
     "format_size",
     "image_from_tar",
+    "load_ipython_extension",
     "loss_summary",
     "parse_quantity",
     "parse_size",
@@ -238,9 +244,21 @@ __all__ = [
     "replay_demo",
     "run_app_story",
     "run_attack",
+    "run_container",
     "run_quota_scenario",
     "shop_image",
     "standard_settings",
     "survival_table",
     "techniques",
+    "terminal",
 ]
+
+
+def load_ipython_extension(ipython):  # noqa: ANN001, ANN201
+    """``%load_ext rosim``: register the ``%rosim`` and ``%%rosim_sh`` magics.
+
+    See :mod:`rosim.teach.magics`.
+    """
+    from rosim.teach.magics import load_ipython_extension as load
+
+    load(ipython)

@@ -132,6 +132,8 @@ class Shell:
         self.args = args or []
         self.status = 0
         self.cwd: str | None = cwd
+        #: Set when the ``exit`` builtin ended this shell.
+        self.exited = False
 
     # ----------------------------------------------------------- running
     def run(self, line: str, output: list[tuple[str, str]], stdin: str = "") -> int:
@@ -159,6 +161,7 @@ class Shell:
                 self.status = self._pipeline(item, output, stdin)
         except ShellExit as done:
             self.status = done.status
+            self.exited = True
         finally:
             self.cwd = os.getcwd()
             try:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from rosim._errors import ConfigError
 
-__all__ = ["Command", "ListItem", "Redirect", "ShellSyntaxError", "Word", "parse"]
+__all__ = ["Command", "ListItem", "Redirect", "ShellSyntaxError", "Word", "needs_more",
+           "parse"]
 
 
 class ShellSyntaxError(ConfigError):
@@ -30,9 +31,12 @@ class ShellSyntaxError(ConfigError):
     unexpected token `&&'``.
     """
 
-    def __init__(self, line: str, shell_message: str) -> None:
+    def __init__(self, line: str, shell_message: str, incomplete: bool = False) -> None:
         super().__init__(f"command(={line!r}): {shell_message}")
         self.shell_message = shell_message
+        #: True when more input could complete the command (an open quote,
+        #: a trailing ``&&``...): a terminal then asks for another line.
+        self.incomplete = incomplete
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ def _tokens(line: str) -> list[tuple[str, object]]:
         elif c == "'":
             end = line.find("'", i + 1)
             if end < 0:
-                raise ShellSyntaxError(line, "unexpected EOF while looking for matching `''")
+                raise ShellSyntaxError(line, "unexpected EOF while looking for matching `''",
+                                       incomplete=True)
             parts.append(("sq", line[i + 1:end]))
             i = end + 1
         elif c == '"':
@@ -157,7 +162,8 @@ def _tokens(line: str) -> list[tuple[str, object]]:
                     buf += line[i]
                     i += 1
             if i >= n:
-                raise ShellSyntaxError(line, "unexpected EOF while looking for matching `\"'")
+                raise ShellSyntaxError(line, "unexpected EOF while looking for matching `\"'",
+                                       incomplete=True)
             parts.append(("dq", buf))
             i += 1
         elif c == "$":
@@ -261,6 +267,9 @@ def parse(line: str) -> list[ListItem]:
         if op == "|":
             end_command(True, "|")
             if i + 1 >= len(tokens) or tokens[i + 1][0] != "word":
+                if i + 1 >= len(tokens):
+                    raise ShellSyntaxError(line, "syntax error: unexpected end of file",
+                                           incomplete=True)
                 raise ShellSyntaxError(line, "syntax error: unexpected end of file"
                                        if i + 1 >= len(tokens)
                                        else f"syntax error near unexpected token "
@@ -286,5 +295,18 @@ def parse(line: str) -> list[ListItem]:
     if pipeline:
         items.append(ListItem(connector, tuple(pipeline)))
     elif connector in ("&&", "||"):
-        raise ShellSyntaxError(line, "syntax error: unexpected end of file")
+        raise ShellSyntaxError(line, "syntax error: unexpected end of file", incomplete=True)
     return items
+
+
+def needs_more(text: str) -> bool:
+    """Whether ``text`` is an unfinished command a terminal would continue (``PS2``).
+
+    >>> needs_more("echo 'abc"), needs_more("echo a &&"), needs_more("echo a")
+    (True, True, False)
+    """
+    try:
+        parse(text)
+    except ShellSyntaxError as exc:
+        return exc.incomplete
+    return False
