@@ -828,7 +828,8 @@ def test_result_html(shared):
     html = shared.sh('echo "<b>&"; ls /nope')._repr_html_()
     assert html.startswith("<pre")
     assert html.endswith("</pre>")
-    assert "<b>sh-4.4# echo &quot;&lt;b&gt;&amp;&quot;; ls /nope</b>" in html
+    assert ('<b><span style="color:#009E73">sh-4.4# </span>'
+            "echo &quot;&lt;b&gt;&amp;&quot;; ls /nope</b>") in html
     assert "\n&lt;b&gt;&amp;\n" in html
     assert html.count("<b>") == 1
     assert '<span style="color:#D55E00">ls: cannot access &#x27;/nope&#x27;' in html
