@@ -34,6 +34,9 @@ from rosim._errors import (
     RosimError,
     UnknownProfileError,
 )
+from rosim.check.engine import check_manifests
+from rosim.check.report import CheckReport
+from rosim.check.sources import CheckInputError
 from rosim.cluster.cluster import Cluster, ClusterEvent, Node, PersistentVolume, Pod
 from rosim.cluster.dataloss import (
     AppStep,
@@ -140,6 +143,8 @@ __all__ = [
     "Capabilities",
     "Change",
     "ChangeKind",
+    "CheckInputError",
+    "CheckReport",
     "Cluster",
     "ClusterEvent",
     "Comparison",
@@ -215,6 +220,7 @@ __all__ = [
     "builtin_names",
     "capability_settings",
     "check_hardening",
+    "check_manifests",
     "check_quota_exercise",
     "compare_capabilities",
     "compare_quota_fixes",

@@ -25,7 +25,7 @@ __all__ = ["main"]
 
 #: The modules of this package that provide a command, in the order the
 #: help lists them. A module that is not present is skipped.
-COMMANDS: tuple[str, ...] = ("shell", "demo")
+COMMANDS: tuple[str, ...] = ("check", "shell", "demo")
 
 
 def _version() -> str:

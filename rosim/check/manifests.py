@@ -1,0 +1,216 @@
+"""Kubernetes manifests as ``rosim check`` reads them: workloads and their pod templates.
+
+A manifest file holds one or more YAML documents. Each document of a
+workload kind carries a pod template; :func:`pod_template_path` says where
+(``spec`` for a Pod, ``spec.template.spec`` for a Deployment, ReplicaSet,
+StatefulSet, DaemonSet, Job or ReplicationController,
+``spec.jobTemplate.spec.template.spec`` for a CronJob). Every other kind
+(Service, ConfigMap, ...) is listed as ignored. A ``kind: List`` document's
+``items`` are read one by one.
+
+Each document is read twice: once by the project's safe loader (size, depth
+and alias limits, repeated keys refused) for the values, and once by a
+round-trip loader (ruamel.yaml) that keeps comments, key order and line
+numbers, so that ``--fix`` can write the user's file back with only the
+fixed fields changed.
+
+>>> wl = load_workloads("kind: Deployment\\nmetadata: {name: web}\\nspec:\\n  template:\\n"
+...                     "    spec:\\n      containers: [{name: app, image: nginx}]\\n",
+...                     source="web.yaml")
+>>> [(w.kind, w.name, w.pod_path) for w in wl.workloads]
+[('Deployment', 'web', ('spec', 'template', 'spec'))]
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rosim._errors import ManifestError
+from rosim._yaml import load_yaml_documents
+
+__all__ = ["ManifestFile", "Workload", "WORKLOAD_KINDS", "load_workloads",
+           "pod_template_path", "round_trip_yaml"]
+
+#: Where each workload kind keeps its pod spec.
+WORKLOAD_KINDS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+
+
+def pod_template_path(document: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The keys from a document to its pod spec, or None for a kind without pods.
+
+    This is the one place that knows where workload kinds keep their pods.
+    """
+    return WORKLOAD_KINDS.get(str(document.get("kind", "")))
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload document: its kind, name and where its pod spec is.
+
+    ``document`` is the plain data (for analysis), ``index`` the document's
+    position in its file (with ``item`` the position inside a ``List``), and
+    ``line`` the 1-based line where the document starts.
+    """
+
+    source: str
+    index: int
+    kind: str
+    name: str
+    namespace: str
+    pod_path: tuple[str, ...]
+    document: Mapping[str, Any]
+    line: int = 1
+    item: int | None = None
+
+    @property
+    def label(self) -> str:
+        """``Deployment/web``: how reports name the workload."""
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def pod(self) -> Mapping[str, Any]:
+        """The pod spec (``spec``, ``spec.template.spec``, ...)."""
+        node: Any = self.document
+        for key in self.pod_path:
+            node = node[key]
+        return node  # type: ignore[no-any-return]
+
+    def yaml_path(self, *parts: str | int) -> str:
+        """A field path such as ``spec.template.spec.containers[0].image``."""
+        text = ".".join(self.pod_path)
+        for part in parts:
+            text += f"[{part}]" if isinstance(part, int) else f".{part}"
+        return text
+
+
+@dataclass
+class ManifestFile:
+    """A manifest file: its text, round-trip documents, workloads and ignored kinds."""
+
+    source: str
+    text: str
+    documents: list[Any]
+    workloads: list[Workload] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def round_trip_yaml() -> Any:
+    """A ruamel.yaml round-trip loader/dumper set up like ``kubectl``'s output."""
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=2, offset=0)
+    return rt
+
+
+def _sequence_indent(text: str) -> tuple[int, int]:
+    """The file's own list style: ``- x`` under its key, or indented by two."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        stripped = line.rstrip()
+        if stripped.endswith(":") and not stripped.lstrip().startswith("#"):
+            nxt = lines[i + 1]
+            if nxt.lstrip().startswith("- "):
+                key_indent = len(line) - len(line.lstrip())
+                dash = len(nxt) - len(nxt.lstrip())
+                return (4, 2) if dash > key_indent else (2, 0)
+    return (2, 0)
+
+
+def load_workloads(text: str | bytes, *, source: str) -> ManifestFile:
+    """Read every document of a manifest text; raise ManifestError naming the source.
+
+    Documents that are not mappings, lack ``kind`` or hold a workload whose
+    pod template is not a mapping with a list of containers are refused.
+    """
+    plain = load_yaml_documents(text, source=source)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    rt = round_trip_yaml()
+    seq, offset = _sequence_indent(text)
+    rt.indent(mapping=2, sequence=seq, offset=offset)
+    try:
+        trip = [d for d in rt.load_all(io.StringIO(text)) if d is not None]
+    except Exception as exc:  # ruamel disagrees with the safe loader: report it
+        raise ManifestError(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if len(trip) != len(plain):
+        raise ManifestError(f"{source}: the YAML documents could not be read consistently.")
+    manifest = ManifestFile(source, text, trip)
+    manifest._yaml = rt  # type: ignore[attr-defined]
+    for index, (doc, rdoc) in enumerate(zip(plain, trip, strict=True)):
+        line = _line(rdoc)
+        if not isinstance(doc, Mapping):
+            raise ManifestError(f"{source}: document {index + 1} (line {line}) is a "
+                                f"{type(doc).__name__}, not a Kubernetes object.")
+        if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            for i, item in enumerate(doc["items"]):
+                _add(manifest, item, index, _line(rdoc["items"][i]), i)
+            continue
+        _add(manifest, doc, index, line, None)
+    return manifest
+
+
+def _line(node: Any) -> int:
+    lc = getattr(node, "lc", None)
+    return (lc.line + 1) if lc is not None and lc.line is not None else 1
+
+
+def _add(manifest: ManifestFile, doc: Any, index: int, line: int, item: int | None) -> None:
+    source = manifest.source
+    where = f"{source}: document {index + 1} (line {line})"
+    if not isinstance(doc, Mapping):
+        raise ManifestError(f"{where}: is not a Kubernetes object.")
+    kind = doc.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise ManifestError(f"{where}: kind(={kind!r}) is missing; every Kubernetes "
+                            "object names its kind.")
+    metadata = doc.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise ManifestError(f"{where}: metadata(={metadata!r:.60}) must be a mapping.")
+    name = metadata.get("name") or metadata.get("generateName") or ""
+    if not isinstance(name, str):
+        raise ManifestError(f"{where}: metadata.name(={name!r}) must be a string.")
+    path = pod_template_path(doc)
+    if path is None:
+        manifest.ignored.append(f"{kind}/{name or '?'}")
+        return
+    if not name:
+        raise ManifestError(f"{where}: {kind} has no metadata.name.")
+    node: Any = doc
+    walked: list[str] = []
+    for key in path:
+        walked.append(key)
+        node = node.get(key) if isinstance(node, Mapping) else None
+        if not isinstance(node, Mapping):
+            raise ManifestError(f"{where}: {kind}/{name}: {'.'.join(walked)}(={node!r:.60}) "
+                                "must be a mapping.")
+    containers = node.get("containers")
+    if not isinstance(containers, list) or not containers:
+        raise ManifestError(f"{where}: {kind}/{name}: {'.'.join(path)}.containers must be a "
+                            "non-empty list.")
+    for key in ("containers", "initContainers"):
+        for i, ctr in enumerate(node.get(key) or []):
+            here = f"{'.'.join(path)}.{key}[{i}]"
+            if not isinstance(ctr, Mapping):
+                raise ManifestError(f"{where}: {kind}/{name}: {here} must be a mapping.")
+            for fld in ("name", "image"):
+                if not isinstance(ctr.get(fld), str) or not ctr.get(fld):
+                    raise ManifestError(f"{where}: {kind}/{name}: {here}.{fld}"
+                                        f"(={ctr.get(fld)!r}) must be a non-empty string.")
+    namespace = metadata.get("namespace") or "default"
+    manifest.workloads.append(Workload(source, index, kind, name, str(namespace), path, doc,
+                                       line, item))

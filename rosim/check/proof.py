@@ -1,0 +1,237 @@
+"""The proof: the workload before and after the fix, run in a simulated cluster.
+
+For every workload with a fix, :func:`prove` applies three pods to a
+two-node :class:`~rosim.Cluster` (CRI-O) and replays every write the sources
+found, through the same ``open``/``os`` calls the app makes:
+
+1. **as written** — the user's manifest: where do the bytes land, and does
+   the data survive a reschedule?
+2. **linter fix only** — the same with ``readOnlyRootFilesystem: true`` and
+   nothing else, as a linter suggests: each write's errno (``EROFS``);
+3. **rosim's fix** — the patched manifest: each write's outcome, the data
+   paths after a reschedule, and the pod's ephemeral storage against its
+   limit after one pass of the kubelet's eviction manager.
+
+Kinds of volume rosim does not model (configMap, secret, projected,
+downwardAPI...) become read-only emptyDirs, as they are read-only in a real
+pod; the container's process is not started (its writes are replayed
+instead), so the image's entrypoint does not matter.
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rosim.check.catalogue import PathKind
+from rosim.check.fix import ContainerFix, apply_fix
+from rosim.check.manifests import Workload
+from rosim.check.sources import WritePath
+from rosim.fs.layers import Image, ImageConfig
+
+__all__ = ["Proof", "WriteOutcome", "prove"]
+
+#: Bytes each replayed write appends.
+WRITE_BYTES = 4096
+_MODELLED = ("emptyDir", "hostPath", "persistentVolumeClaim")
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """One replayed write: its outcome under each manifest and after a reschedule.
+
+    Outcomes are ``"OK"`` or the errno's name (``"EROFS"``). ``kept_as_written``
+    and ``kept_after_fix`` say whether a data path was still there after the
+    pod was rescheduled (None for paths that are not data).
+    """
+
+    container: str
+    path: str
+    kind: PathKind
+    as_written: str
+    linter_fix: str
+    after_fix: str
+    kept_as_written: bool | None = None
+    kept_after_fix: bool | None = None
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What the simulated cluster showed for one workload."""
+
+    workload: str
+    outcomes: tuple[WriteOutcome, ...]
+    ephemeral_used: int
+    ephemeral_limit: int | None
+    evicted: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Every write works after the fix, data survives, and no eviction."""
+        return (all(o.after_fix == "OK" for o in self.outcomes)
+                and all(o.kept_after_fix is not False for o in self.outcomes)
+                and not self.evicted)
+
+
+def _replay(path: str, change: str) -> str:
+    """The write itself, as the app makes it (runs inside the container).
+
+    Returns the file written (a file inside ``path`` when it is a directory).
+    """
+    parent = os.path.dirname(path)
+    if change == "D":
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        return path
+    os.makedirs(parent, exist_ok=True)
+    if os.path.isdir(path):
+        path = os.path.join(path, ".written")
+    with open(path, "a") as f:
+        f.write("x" * WRITE_BYTES)
+    return path
+
+
+def _outcome(ctr: Any, write: WritePath) -> tuple[str, str]:
+    try:
+        return "OK", ctr.run(_replay, write.path, write.change)
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno or 0, str(exc.errno)), write.path
+
+
+def _sim_pod(workload: Workload, document: Mapping[str, Any], *, read_only: bool | None
+             ) -> tuple[dict[str, Any], list[str]]:
+    node: Any = document if workload.item is None else document["items"][workload.item]
+    top = node
+    for key in workload.pod_path:
+        node = node[key]
+    pod = node
+    volumes, read_only_volumes, claims = [], set(), []
+    for volume in pod.get("volumes") or []:
+        name = str(volume.get("name"))
+        if "emptyDir" in volume:
+            body = dict(volume.get("emptyDir") or {})
+            volumes.append({"name": name, "emptyDir": {k: body[k] for k in
+                                                       ("medium", "sizeLimit") if k in body}})
+        elif "hostPath" in volume:
+            volumes.append({"name": name, "hostPath": {"path": volume["hostPath"]["path"]}})
+        elif "persistentVolumeClaim" in volume:
+            claim = str(volume["persistentVolumeClaim"].get("claimName"))
+            volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
+            claims.append(claim)
+        else:
+            volumes.append({"name": name, "emptyDir": {}})
+            read_only_volumes.add(name)
+    if workload.kind == "StatefulSet":
+        for template in (top.get("spec") or {}).get("volumeClaimTemplates") or []:
+            name = str((template.get("metadata") or {}).get("name"))
+            claim = f"{name}-{workload.name}-0"
+            volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
+            claims.append(claim)
+    names = {v["name"] for v in volumes}
+    containers = []
+    for container in pod["containers"]:
+        mounts = []
+        for mount in container.get("volumeMounts") or []:
+            if mount.get("name") not in names:
+                continue
+            entry = {"name": mount["name"], "mountPath": mount["mountPath"],
+                     "readOnly": bool(mount.get("readOnly")) or mount["name"] in
+                     read_only_volumes}
+            if mount.get("subPath"):
+                entry["subPath"] = mount["subPath"]
+            mounts.append(entry)
+        context = container.get("securityContext") or {}
+        ro = context.get("readOnlyRootFilesystem") if read_only is None else read_only
+        limits = (container.get("resources") or {}).get("limits") or {}
+        spec: dict[str, Any] = {"name": container["name"], "image": container["image"],
+                                "volumeMounts": mounts,
+                                "securityContext": {"readOnlyRootFilesystem": bool(ro)}}
+        if "ephemeral-storage" in limits:
+            spec["resources"] = {"limits": {"ephemeral-storage":
+                                            str(limits["ephemeral-storage"])}}
+        containers.append(spec)
+    manifest = {"metadata": {"name": workload.name}, "spec": {"containers": containers,
+                                                              "volumes": volumes}}
+    return manifest, claims
+
+
+def _cluster(images: Mapping[str, Image], claims: Sequence[str]) -> Any:
+    from rosim.cluster.cluster import Cluster
+
+    cluster = Cluster(nodes=2, seed=0, images=dict(images))
+    for claim in dict.fromkeys(claims):
+        cluster.add_persistent_volume(f"pv-{claim}", "1Gi", claim=claim)
+    return cluster
+
+
+def _run(workload: Workload, manifest: dict[str, Any], claims: Sequence[str],
+         images: Mapping[str, Image], writes: Mapping[str, Sequence[WritePath]],
+         reschedule: bool) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], bool],
+                                    Any]:
+    cluster = _cluster(images, claims)
+    pod = cluster.apply(manifest)
+    results: dict[tuple[str, str], str] = {}
+    written: dict[tuple[str, str], str] = {}
+    for name, paths in writes.items():
+        ctr = pod.containers.get(name)
+        for write in paths:
+            key = (name, write.path)
+            results[key], written[key] = _outcome(ctr, write) if ctr else ("not started",
+                                                                           write.path)
+    kept: dict[tuple[str, str], bool] = {}
+    if reschedule:
+        usage = cluster.usage(workload.name)
+        evicted = cluster.kubelet_sync()
+        new = cluster.reschedule(workload.name)
+        for name, paths in writes.items():
+            for write in paths:
+                if write.kind is PathKind.DATA and write.change != "D" and \
+                        results[(name, write.path)] == "OK":
+                    ctr = new.containers.get(name)
+                    kept[(name, write.path)] = bool(ctr and ctr.exists(
+                        written[(name, write.path)]))
+        return results, kept, (usage, evicted)
+    return results, kept, None
+
+
+def prove(workload: Workload, fixes: Sequence[ContainerFix],
+          writes: Mapping[str, Sequence[WritePath]], images: Mapping[str, Image]) -> Proof:
+    """Run the three pods of the module docstring and report every write's outcome.
+
+    ``writes`` maps container names to their writes, ``images`` image
+    references to the images to simulate them with.
+    """
+    workload = replace(workload, item=None)
+    quiet = {ref: Image(image.name, image.layers, ImageConfig()) for ref, image in
+             images.items()}
+    original = workload.document
+    as_written, claims = _sim_pod(workload, original, read_only=None)
+    linter, _ = _sim_pod(workload, original, read_only=True)
+    fixed_doc = copy.deepcopy(dict(original))
+    apply_fix(fixed_doc, workload, fixes)
+    fixed, fixed_claims = _sim_pod(workload, fixed_doc, read_only=None)
+    r_written, kept_written, _ = _run(workload, as_written, claims, quiet, writes, True)
+    r_linter, _, _ = _run(workload, linter, claims, quiet, writes, False)
+    r_fixed, kept_fixed, extra = _run(workload, fixed, fixed_claims, quiet, writes, True)
+    usage, evicted = extra
+    limits = [c.get("resources", {}).get("limits", {}).get("ephemeral-storage")
+              for c in fixed["spec"]["containers"]]
+    from rosim.cluster.quantity import parse_quantity
+
+    declared = [parse_quantity(x, field="ephemeral-storage") for x in limits if x]
+    outcomes = []
+    for name, paths in writes.items():
+        for write in paths:
+            key = (name, write.path)
+            outcomes.append(WriteOutcome(name, write.path, write.kind, r_written[key],
+                                         r_linter[key], r_fixed[key], kept_written.get(key),
+                                         kept_fixed.get(key)))
+    return Proof(workload.label, tuple(outcomes), usage.ephemeral,
+                 sum(declared) if declared else None,
+                 ", ".join(evicted) if evicted else "")

@@ -1,0 +1,238 @@
+"""``rosim check`` as a user runs it: formats, exit codes, --fix, --patch, bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from rosim.cli import main
+
+DATA = Path(__file__).parent / "data"
+MANIFEST = """\
+# Front end of the shop.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop   # selected by the Service
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.25   # pinned
+          ports:
+            - containerPort: 80
+"""
+CLEAN = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: cache
+spec:
+  containers:
+    - name: redis
+      image: redis:7
+      securityContext:
+        readOnlyRootFilesystem: true
+        runAsNonRoot: true
+        runAsUser: 999
+      volumeMounts:
+        - name: data
+          mountPath: /data
+  volumes:
+    - name: data
+      persistentVolumeClaim:
+        claimName: cache-data
+"""
+
+
+@pytest.fixture
+def shop(tmp_path):
+    """A manifest file in a temporary directory."""
+    path = tmp_path / "shop.yaml"
+    path.write_text(MANIFEST)
+    return path
+
+
+def _run(capsys, *argv):
+    status = main(["check", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_text_report_and_exit_one_on_findings(capsys, shop):
+    """Findings print with file:line, rule id and the linters' ids; exit status 1."""
+    status, out, err = _run(capsys, shop)
+    assert status == 1
+    assert f"{shop}:11: RO001 error: Deployment/shop container 'web'" in out
+    assert "Checkov CKV_K8S_22" in out and "Trivy KSV014" in out
+    assert "EROFS" in out and "the fix works" in out
+    assert "\x1b[" not in out
+    assert err == ""
+
+
+def test_clean_manifest_exits_zero(capsys, tmp_path):
+    """A manifest with nothing to report exits 0."""
+    path = tmp_path / "clean.yaml"
+    path.write_text(CLEAN)
+    status, out, _ = _run(capsys, path)
+    assert status == 0
+    assert "0 finding(s)" in out
+
+
+def test_sarif_validates_against_the_official_schema(capsys, shop):
+    """--format sarif produces a log valid against the OASIS SARIF 2.1.0 schema."""
+    status, out, _ = _run(capsys, shop, "--format", "sarif")
+    assert status == 1
+    log = json.loads(out)
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator.check_schema(schema)
+    jsonschema.Draft4Validator(schema).validate(log)
+    results = log["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"RO001", "RO003"}
+    first = results[0]["locations"][0]["physicalLocation"]
+    assert first["artifactLocation"]["uri"].endswith("shop.yaml")
+    assert first["region"]["startLine"] == 11
+
+
+def test_sarif_schema_rejects_a_broken_log():
+    """The vendored schema does reject a malformed log (the validation can fail)."""
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft4Validator(schema).validate({"version": "2.1.0", "runs": [
+            {"tool": {"driver": {}}, "results": []}]})
+
+
+def test_json_format(capsys, shop):
+    """--format json lists findings, writes, fixes and proofs."""
+    status, out, _ = _run(capsys, shop, "--format", "json")
+    data = json.loads(out)
+    assert status == data["exitCode"] == 1
+    assert data["containers"][0]["catalogue"] == "nginx"
+    assert data["proofs"][0]["ok"] is True
+    assert {w["path"] for w in data["proofs"][0]["writes"]} == {"/var/cache/nginx", "/var/run"}
+
+
+def test_fix_rewrites_in_place_keeping_comments(capsys, shop):
+    """--fix writes the fix into the file: comments and key order kept, nothing else."""
+    status, out, _ = _run(capsys, shop, "--fix")
+    text = shop.read_text()
+    assert text.startswith("# Front end of the shop.\napiVersion: apps/v1\nkind: Deployment\n")
+    assert "  name: shop   # selected by the Service\n" in text
+    assert "image: nginx:1.25   # pinned" in text
+    doc = yaml.safe_load(text)
+    web = doc["spec"]["template"]["spec"]["containers"][0]
+    assert web["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {m["mountPath"] for m in web["volumeMounts"]} == {"/var/cache/nginx", "/var/run"}
+    assert "RO002" in out.splitlines()[-1]
+    assert status == 1
+    assert sorted(p.name for p in shop.parent.iterdir()) == ["shop.yaml"]
+
+
+def test_fix_to_output_leaves_the_input_alone(capsys, shop, tmp_path):
+    """--fix --output writes only the output file."""
+    out_path = tmp_path / "fixed.yaml"
+    _run(capsys, shop, "--fix", "--output", out_path)
+    assert shop.read_text() == MANIFEST
+    assert "readOnlyRootFilesystem: true" in out_path.read_text()
+
+
+def test_patch_is_a_strategic_merge_patch(capsys, shop):
+    """--patch prints patches naming only what changes; the report goes to stderr."""
+    status, out, err = _run(capsys, shop, "--patch")
+    patch = yaml.safe_load(out)
+    assert patch["kind"] == "Deployment" and patch["metadata"] == {"name": "shop"}
+    web = patch["spec"]["template"]["spec"]["containers"][0]
+    assert web["name"] == "web" and "image" not in web
+    assert web["securityContext"] == {"readOnlyRootFilesystem": True}
+    assert "RO001" in err
+    assert status == 1
+
+
+def test_stdin_and_diff(capsys, monkeypatch, tmp_path):
+    """'-' reads stdin; --diff CONTAINER=FILE gives a container's writes."""
+    diff = tmp_path / "run.diff"
+    diff.write_text("C /srv\nA /srv/app.db\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(
+        "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: app, image: x.io/app}]\n"))
+    status, out, _ = _run(capsys, "-", "--diff", f"app={diff}")
+    assert status == 1
+    assert "<stdin>:4: RO001" in out
+    assert "A /srv/app.db" in out
+
+
+def _evil_tar(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("../../etc/cron.d/x")
+        tar.addfile(info, io.BytesIO(b""))
+    path = tmp_path / "evil.tar"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("case", [
+    "missing-file", "bad-yaml", "unknown-image", "bad-diff-line", "evil-tar", "binary",
+    "fix-and-patch", "no-files", "diff-unknown-container", "python-missing", "directory"])
+def test_every_bad_input_is_one_line_and_exit_two(capsys, tmp_path, shop, case):
+    """Bad input: exit 2 and one line on stderr naming the file and the problem."""
+    unknown = tmp_path / "u.yaml"
+    unknown.write_text("kind: Pod\nmetadata: {name: p}\nspec:\n  containers: "
+                       "[{name: a, image: example.com/mystery:1}]\n")
+    bad_diff = tmp_path / "bad.diff"
+    bad_diff.write_text("A /ok\nthis is not a diff line\n")
+    good_diff = tmp_path / "good.diff"
+    good_diff.write_text("A /srv/x\n")
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: Pod\nspec: [unclosed\n")
+    argv, expect = {
+        "missing-file": ([tmp_path / "nope.yaml"], "nope.yaml: cannot read"),
+        "bad-yaml": ([broken], "broken.yaml: line"),
+        "unknown-image": ([unknown], "not in the image catalogue"),
+        "bad-diff-line": ([shop, "--diff", f"web={bad_diff}"], "bad.diff: line 2"),
+        "evil-tar": ([shop, "--image-tar", _evil_tar(tmp_path)], "contains '..'"),
+        "binary": ([binary], "bin.yaml"),
+        "fix-and-patch": ([shop, "--fix", "--patch"], "exclude each other"),
+        "no-files": ([], "no manifest given"),
+        "diff-unknown-container": ([shop, "--diff", f"db={good_diff}"],
+                                   "no container named 'db'"),
+        "python-missing": ([shop, "--python", "web=no_such_module_xyz:main"],
+                           "cannot import 'no_such_module_xyz'"),
+        "directory": ([tmp_path], "is a directory"),
+    }[case]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    status, out, err = _run(capsys, *argv)
+    assert status == 2, err
+    assert out == ""
+    assert err.startswith("rosim check: error: ")
+    assert err.count("\n") == 1
+    assert expect in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_list_images(capsys):
+    """--list-images prints the catalogue with each entry's source."""
+    status, out, _ = _run(capsys, "--list-images")
+    assert status == 0
+    assert "hub.docker.com/_/nginx" in out and "prometheus" in out
+
+
+def test_console_script_runs_check(tmp_path):
+    """``python -m rosim check`` is the same command, with the same exit codes."""
+    path = tmp_path / "clean.yaml"
+    path.write_text(CLEAN)
+    proc = subprocess.run([sys.executable, "-m", "rosim", "check", str(path), "--format",
+                           "json"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["findings"] == []
