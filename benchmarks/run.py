@@ -57,6 +57,8 @@ size of those directories.
    target: the slowest median under ``MAX_SH_MS``.
 6. **Storage accounting** (``quota_bench.py``, issue 7): a 100 GiB node with
    200 pods writing in 1 MiB steps for a simulated hour.
+7. **Image tars and rosim check** (``check_bench.py``): ``Image.from_tar``
+   of a 100 MB ``docker save`` archive, and ``rosim check`` on 50 manifests.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``). Prints a
 table and one PASS/FAIL line per target; the exit status is 1 when a target
@@ -77,6 +79,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 
+import check_bench
 import cluster_moves
 import quota_bench
 import shell_lines
@@ -572,6 +575,11 @@ def main() -> int:
     print()
     quota_checks = quota_bench.report(quota_bench.run())
 
+    # 7 ------------------------------------------------------------------
+    gc.collect()
+    print()
+    check_checks = check_bench.report(check_bench.run())
+
     # targets -------------------------------------------------------------
     checks = [
         (op_ratio <= MAX_OP_RATIO,
@@ -587,6 +595,7 @@ def main() -> int:
         *cluster_checks,
         *shell_checks,
         *quota_checks,
+        *check_checks,
     ]
     for ok, line in checks:
         print(f"{verdict(ok)}  {line}")

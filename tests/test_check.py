@@ -283,3 +283,27 @@ def test_other_kinds_are_ignored_and_lists_are_read():
     assert report.ignored == ("Service/s",)
     assert {f.workload for f in report.findings} == {"Pod/p"}
     assert "readOnlyRootFilesystem: true" in report.fixed()["<manifest>"]
+
+
+def test_two_containers_writing_tmp_get_volumes_of_their_own():
+    """Each container's /tmp is its own emptyDir; the names do not clash."""
+    text = ("kind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n"
+            "      containers: [{name: a, image: node:20}, {name: b, image: python:3.12}]\n")
+    report = rosim.check_manifests(text)
+    names = [m.volume for c in report.containers for m in c.fix.mounts]
+    assert len(names) == len(set(names)) and "tmp" in names and "tmp-2" in names
+    assert report.proofs[0].ok
+
+
+def test_docs_list_every_rule_and_catalogue_entry():
+    """docs/check.md names every rule with its linter ids and every catalogue entry."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "check.md").read_text()
+    for rule in RULES.values():
+        row = next(line for line in text.splitlines() if f"`{rule.id}`" in line)
+        assert rule.name in row
+        for tool, rid in rule.equivalents.items():
+            assert f"{tool} `{rid}`" in row, (rule.id, tool)
+    for entry in catalogue():
+        assert f"| {entry.name} |" in text, entry.name

@@ -147,12 +147,13 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "logapp", ("logapp",),
         (_w("/var/log/myapp.log", L, "LOG_FILE (\"-\" logs to stdout)", file=True),
          _w("/data", D, "DATA_DIR: one record per request")),
-        "rosim's built-in logapp image (rosim/images/catalog.py, /app/app.py)", user=1000),
+        "rosim's built-in logapp image (rosim/images/catalog.py, /app/app.py)"),
     CatalogueEntry(
         "fedora", ("fedora",),
         (_w("/var/log/dnf.log", L, file=True), _w("/var/cache/dnf", C), _w("/var/lib/dnf", D),
          _w("/var/run", R, "dnf.pid")),
-        "CRI-O's read-only demo: dnf opens /var/log/dnf.log first (domain.md §1, §8)"),
+        "dnf's configuration reference, https://dnf.readthedocs.io/en/latest/conf_ref.html "
+        "(logdir, cachedir, persistdir); CRI-O's --read-only demo fails on /var/log/dnf.log"),
 )
 
 

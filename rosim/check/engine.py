@@ -95,7 +95,7 @@ def check_manifests(manifests: str | Mapping[str, str], *,
     proofs: list[Proof] = []
     for mf in files:
         for wl in mf.workloads:
-            fixes, sim_images, wl_writes = [], {}, {}
+            fixes, sim_images, wl_writes, taken = [], {}, {}, set()
             for index, container in enumerate(wl.pod["containers"]):
                 name, ref = str(container["name"]), str(container["image"])
                 entry = lookup(ref)
@@ -122,7 +122,7 @@ def check_manifests(manifests: str | Mapping[str, str], *,
                 if not lint_only:
                     fix = plan_fix(wl, index, found, image_files=_hider(sim),
                                    run_as_user=user if _runs_as_root(wl, container, sim)
-                                   else None)
+                                   else None, taken=taken)
                     fixes.append(fix)
                     wl_writes[name] = found
                 findings += _evaluate(mf, wl, index, container, found, sim, fix)

@@ -110,17 +110,20 @@ def _mebibytes(text: str) -> int:
 
 
 def plan_fix(workload: Workload, index: int, writes: Sequence[WritePath], *,
-             image_files: Any = None, run_as_user: int | None = None) -> ContainerFix:
+             image_files: Any = None, run_as_user: int | None = None,
+             taken: set[str] | None = None) -> ContainerFix:
     """Plan the fix of container ``index`` of ``workload`` for its ``writes``.
 
     ``image_files(path)`` says whether the image has files below ``path`` (so
     a mount there would hide them); ``run_as_user`` is the non-root user the
-    image can run as, if known.
+    image can run as, if known; ``taken`` collects the volume names already
+    used (pass the same set for every container of a workload).
     """
     pod = workload.pod
     container = pod["containers"][index]
     mounts = list(container.get("volumeMounts") or [])
-    taken = {str(v.get("name")) for v in pod.get("volumes") or [] if isinstance(v, Mapping)}
+    taken = taken if taken is not None else set()
+    taken |= {str(v.get("name")) for v in pod.get("volumes") or [] if isinstance(v, Mapping)}
     taken |= {str((t.get("metadata") or {}).get("name")) for t in
               (workload.document.get("spec") or {}).get("volumeClaimTemplates") or []
               if isinstance(t, Mapping)}
