@@ -220,11 +220,15 @@ def test_reads_work_everywhere(ro_ctr):
 
 
 def test_writes_through_bind_mounted_files(demo_image):
-    """CRI-O's /etc/hostname is ro; Podman's /etc/hosts stays writable on a ro root."""
+    """The runtimes' /etc files are read-only exactly when the root is."""
     crio = started("cri-o", demo_image, read_only=True)
     podman = started("podman", demo_image, read_only=True)
     assert crio.run(outcome, write, "/etc/hostname", "x") == "EROFS"
-    assert podman.run(outcome, write, "/etc/hosts", "x") == "ok"
+    assert podman.run(outcome, write, "/etc/hosts", "x") == "EROFS"
+    for profile in ("cri-o", "podman", "docker"):
+        assert started(profile, demo_image).run(outcome, write, "/etc/hostname", "x") == "ok"
+    assert started("docker", demo_image, read_only=True).run(
+        outcome, write, "/etc/hosts", "x") == "EROFS"
     assert podman.run(outcome, write, "/etc/passwd", "x") == "EROFS"
 
 

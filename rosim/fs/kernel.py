@@ -269,10 +269,9 @@ class Kernel(FakeFilesystem):
             return
         parent.whiteouts.discard(name)
         node = parent._entries.get(name)
-        lower = parent.tree.entry(parent.image_path.rstrip("/") + "/" + name)
-        if node is not None and lower is not None and S_ISDIR(node.st_mode) and (
-            lower.kind == "directory"
-        ):
+        # overlayfs makes every directory created over a whiteout opaque,
+        # whatever the image had there (a directory or a file).
+        if node is not None and S_ISDIR(node.st_mode):
             node.rosim_opaque = True
 
     def _create(self, op: str, path: Any, action: Callable[[], Any],

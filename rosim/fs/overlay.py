@@ -17,7 +17,8 @@ The upper (writable) layer is implicit in the tree:
   *whiteout* (``LowerDir.whiteouts``),
 * a directory re-created where the image had one is *opaque*.
 
-:func:`overlay_changes` turns that into ``podman diff``'s A/C/D list.
+:func:`overlay_changes` turns that into ``podman diff``'s or ``docker diff``'s
+A/C/D list.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Change",
     "ChangeKind",
+    "DiffStyle",
     "LowerDir",
     "LowerFile",
     "is_opaque",
@@ -185,22 +187,54 @@ def is_opaque(node: FakeFile) -> bool:
     return bool(getattr(node, "rosim_opaque", False))
 
 
-def overlay_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
-    """Return the upper layer as ``podman diff`` lists it, sorted by path.
+#: Paths ``podman diff`` never lists: the runtime's own mount points
+#: (libpod ``diff.go``, ``initInodes``).
+PODMAN_HIDDEN = frozenset({
+    "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab", "/proc", "/run",
+    "/run/notify", "/run/.containerenv", "/run/secrets", "/sys",
+})
 
-    Rules (containers/storage ``archive.Changes`` for overlay): a whiteout is
-    ``D``; a directory re-created over a deleted image directory (opaque) is
-    ``D``; any other upper entry is ``C`` if the image has that path and ``A``
-    if not; an image directory on the way to a change is ``C``. Mounts
+
+class DiffStyle(StrEnum):
+    """How a change list is read from the upper layer.
+
+    ``upper``: the upper layer itself, entry by entry (what the kernel
+    holds). ``podman``: ``podman diff`` (containers/storage): an opaque
+    directory is ``D`` and what lies inside it is not listed; the runtime's
+    own mount points are left out. ``docker``: ``docker diff`` (Docker 20.10's
+    overlay2): an opaque directory is ``C`` followed by a ``D`` for each image
+    entry it hides, and an image directory is ``C`` only when something below
+    it is listed or its mode or owner changed.
+    """
+
+    UPPER = "upper"
+    PODMAN = "podman"
+    DOCKER = "docker"
+
+
+def overlay_changes(root: LowerDir, overlay_dev: int,
+                    style: DiffStyle | str = DiffStyle.UPPER) -> list[Change]:
+    """Return the upper layer as an A/C/D list, sorted by path (see :class:`DiffStyle`).
+
+    Rules common to every style: a whiteout is ``D``; any other upper entry
+    is ``C`` if the image has that path and ``A`` if not. ``upper`` and
+    ``podman``: an image directory on the way to a change is ``C``. Mounts
     (tmpfs, volumes, bind files) are not part of the upper layer.
     """
+    style = DiffStyle(style)
+    if style is DiffStyle.DOCKER:
+        return _docker_changes(root, overlay_dev)
+    podman = style is DiffStyle.PODMAN
     tree = root.tree
     changes: list[Change] = []
 
     def upper(node: FakeFile, path: str) -> None:
         lower_entry = tree.entry(path)
-        if is_opaque(node) and lower_entry is not None and lower_entry.kind is EntryKind.DIR:
+        if is_opaque(node) and lower_entry is not None and (
+                podman or lower_entry.kind is EntryKind.DIR):
             changes.append(Change(ChangeKind.DELETED, path))
+            if podman:
+                return
         elif not getattr(node, "rosim_runtime", False):
             kind = ChangeKind.CHANGED if tree.entry(path) is not None else ChangeKind.ADDED
             changes.append(Change(kind, path))
@@ -234,6 +268,65 @@ def overlay_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
                 upper(child, child_path)
                 changed = True
         return changed
+
+    lower(root, "/")
+    if podman:
+        changes = [c for c in changes if c.path not in PODMAN_HIDDEN]
+    return sorted(changes, key=lambda c: c.path)
+
+
+def _docker_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
+    """``docker diff`` of the upper layer (see :class:`DiffStyle`)."""
+    tree = root.tree
+    changes: list[Change] = []
+
+    def upper(node: FakeFile, path: str) -> None:
+        entry = tree.entry(path)
+        if getattr(node, "rosim_runtime", False):
+            pass
+        else:
+            changes.append(Change(ChangeKind.CHANGED if entry is not None else ChangeKind.ADDED,
+                                  path))
+        if node.st_mode & S_IFDIR != S_IFDIR or isinstance(node, LowerDir):
+            return
+        prefix = path.rstrip("/") + "/"
+        if is_opaque(node) and entry is not None and entry.kind is EntryKind.DIR:
+            for name in tree.children(path):
+                if name not in node._entries:
+                    changes.append(Change(ChangeKind.DELETED, prefix + name))
+        for name, child in node._entries.items():
+            if child.st_dev == overlay_dev:
+                upper(child, prefix + name)
+
+    def lower(directory: LowerDir, path: str) -> bool:
+        if not directory.loaded:
+            return False
+        listed = False
+        prefix = path.rstrip("/") + "/"
+        for name in directory.whiteouts:
+            changes.append(Change(ChangeKind.DELETED, prefix + name))
+            listed = True
+        for name, child in directory._entries.items():
+            if child.st_dev != overlay_dev:
+                continue
+            child_path = prefix + name
+            if isinstance(child, LowerDir):
+                mark = len(changes)
+                entry = tree.entry(child_path)
+                meta = entry is not None and (
+                    (child.st_mode & 0o7777) != (entry.mode & 0o7777)
+                    or child.st_uid != entry.uid or child.st_gid != entry.gid)
+                if lower(child, child_path) or meta:
+                    changes.insert(mark, Change(ChangeKind.CHANGED, child_path))
+                    listed = True
+            elif isinstance(child, LowerFile):
+                if child.copied_up:
+                    upper(child, child_path)
+                    listed = True
+            else:
+                upper(child, child_path)
+                listed = True
+        return listed
 
     lower(root, "/")
     return sorted(changes, key=lambda c: c.path)

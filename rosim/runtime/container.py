@@ -29,7 +29,16 @@ from rosim.fs.events import EventLog
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
-from rosim.fs.overlay import Change, LowerDir, LowerFile, lower_node, overlay_changes
+from rosim.fs.overlay import (
+    PODMAN_HIDDEN,
+    Change,
+    ChangeKind,
+    DiffStyle,
+    LowerDir,
+    LowerFile,
+    lower_node,
+    overlay_changes,
+)
 from rosim.runtime.patching import close_leftovers, in_container, inside, open_file_ids
 from rosim.runtime.profiles import PlannedMount, Profile
 from rosim.shell.result import ExecResult
@@ -443,10 +452,55 @@ class Container:
         return self._ns.proc_mounts()
 
     def diff(self) -> list[Change]:
-        """The upper layer as ``podman diff`` lists it: ``[('C', '/etc'), ...]``."""
+        """The changes as the runtime's ``diff`` lists them: ``[('C', '/etc'), ...]``.
+
+        ``docker diff`` for Docker, ``podman diff`` for Podman and CRI-O (see
+        :class:`~rosim.fs.overlay.DiffStyle`). Mount points that runc made in
+        the writable layer for the user's volumes and tmpfs are listed, as the
+        real tools list them; so, under Podman and CRI-O, are the image
+        directories that received the runtime's bind-mounted files.
+        """
         if self._root is None:
             return []
-        return overlay_changes(self._root, self._upper.dev)
+        style = DiffStyle.DOCKER if self.runtime.profile is Profile.DOCKER else DiffStyle.PODMAN
+        changes = overlay_changes(self._root, self._upper.dev, style)
+        listed = {c.path for c in changes}
+        hidden = PODMAN_HIDDEN if style is DiffStyle.PODMAN else frozenset()
+        for path, kind in self._mount_point_changes().items():
+            if path not in listed and path not in hidden:
+                changes.append(Change(kind, path))
+        return sorted(changes, key=lambda c: c.path)
+
+    def _mount_point_changes(self) -> dict[str, ChangeKind]:
+        """What making the mount points wrote to the writable layer (runc makes
+        a missing mount point, and its missing parents, before the root goes
+        read-only; Docker makes its own files' mount points in a layer of their own)."""
+        tree = self.image.tree
+        out: dict[str, ChangeKind] = {}
+        destinations = [p.destination for p in self._plan]
+        for plan in self._plan:
+            dest = plan.destination
+            if any(dest.startswith(d.rstrip("/") + "/") for d in destinations if d != dest):
+                continue  # made inside another mount, not in the root
+            if tree.entry(dest) is not None:
+                continue
+            parts = [p for p in dest.split("/") if p]
+            if plan.origin == "user":
+                out[dest] = ChangeKind.ADDED
+            elif plan.kind == "file" and self.runtime.profile is not Profile.DOCKER:
+                pass
+            else:
+                continue
+            for i in range(len(parts) - 1, 0, -1):
+                parent = "/" + "/".join(parts[:i])
+                entry = tree.entry(parent)
+                if entry is None:
+                    out.setdefault(parent, ChangeKind.ADDED)
+                elif entry.kind is EntryKind.DIR:
+                    out.setdefault(parent, ChangeKind.CHANGED)
+                else:
+                    break
+        return out
 
     @property
     def upper_size(self) -> int:

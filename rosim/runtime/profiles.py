@@ -10,13 +10,17 @@ cri-o      global ``read_only`` OR the container's     ``/run`` (mode=755), ``/t
            adds tmpfs                                  tmpcopyup
 podman     ``--read-only``                             ``/tmp``, ``/var/tmp``, ``/run``:
                                                        rw,rprivate,nosuid,nodev,tmpcopyup
-                                                       (none with ``read_only_tmpfs=False``,
-                                                       which also makes /dev, /dev/shm ro)
+                                                       (none with ``read_only_tmpfs=False``);
+                                                       ``/dev`` is noexec; a ``--tmpfs`` gets
+                                                       nosuid,nodev but no noexec
 docker     ``--read-only``                             none; a user ``--tmpfs`` defaults to
                                                        noexec,nosuid,nodev
 =========  ==========================================  =====================================
 
 A runtime tmpfs is skipped when a user mount targets that exact path.
+``/dev`` is a tmpfs without ``noexec`` under Docker and CRI-O. The files bound
+into ``/etc`` are read-only exactly when the root is. These rules were checked
+against Docker 20.10 and Podman 4.3.1 (``tests/runtimes``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ def _opts(*names: str, mode: int | None = None, size: int | None = None) -> Moun
     return replace(parse_options(names), mode=mode, size=size)
 
 
+#: ``/dev/shm``'s size: Docker's and CRI-O's 64 MiB, Podman's ``--shm-size``
+#: default of 65536000 bytes (``size=64000k`` in ``/proc/mounts``).
+SHM_SIZE = {"docker": 65536 * 1024, "cri-o": 65536 * 1024, "podman": 65536000}
+
+
 def default_mounts(
     profile: Profile, *, root_read_only: bool, global_read_only: bool,
     read_only_tmpfs: bool, privileged: bool, taken: set[str], hostname: str,
@@ -67,19 +76,27 @@ def default_mounts(
 
     ``taken`` holds the user's mount destinations; a default with the same
     destination is left out, as the runtimes do.
+
+    ``/dev`` is a tmpfs without ``noexec`` under Docker and CRI-O (root can
+    drop and run a binary there under every read-only setting); Podman mounts
+    it ``noexec``. Podman 4.3.1 as tested keeps ``/dev`` and ``/dev/shm``
+    writable with ``--read-only-tmpfs=false`` (current Podman's docs say they
+    become read-only). A privileged CRI-O container gets ``/sys`` read-write
+    and no ``ro`` on the runtime's other mounts; its root stays read-only.
     """
-    dev_ro = profile is Profile.PODMAN and root_read_only and not read_only_tmpfs
+    crio_privileged = profile is Profile.CRIO and privileged
+    dev_flags = ("nosuid", "noexec") if profile is Profile.PODMAN else ("nosuid",)
     plan = [
         PlannedMount("/proc", FsType.PROC, "proc", _opts("rw", "nosuid", "nodev", "noexec"),
                      "runtime", "proc"),
         PlannedMount("/dev", _TMPFS, "tmpfs",
-                     _opts("ro" if dev_ro else "rw", "nosuid", mode=0o755, size=65536 * 1024),
+                     _opts("rw", *dev_flags, mode=0o755, size=65536 * 1024),
                      "runtime", "tmpfs"),
-        PlannedMount("/sys", FsType.SYSFS, "sysfs", _opts("ro", "nosuid", "nodev", "noexec"),
+        PlannedMount("/sys", FsType.SYSFS, "sysfs",
+                     _opts("rw" if crio_privileged else "ro", "nosuid", "nodev", "noexec"),
                      "runtime", "sysfs"),
         PlannedMount("/dev/shm", _TMPFS, "shm",
-                     _opts("ro" if dev_ro else "rw", "nosuid", "nodev", "noexec",
-                           size=65536 * 1024),
+                     _opts("rw", "nosuid", "nodev", "noexec", size=SHM_SIZE[profile.value]),
                      "runtime", "tmpfs"),
     ]
     if profile is Profile.CRIO and global_read_only:
@@ -94,32 +111,45 @@ def default_mounts(
                          _opts("rw", "noexec", "nosuid", "nodev", "tmpcopyup", mode=0o1777),
                          "runtime", "tmpfs"),
         ]
-    if profile is Profile.PODMAN and root_read_only and read_only_tmpfs:
+    podman_tmpfs = profile is Profile.PODMAN and root_read_only and read_only_tmpfs
+    if podman_tmpfs:
         plan += [
             PlannedMount(dest, _TMPFS, "tmpfs",
                          _opts("rw", "rprivate", "nosuid", "nodev", "tmpcopyup"),
                          "runtime", "tmpfs")
             for dest in ("/tmp", "/var/tmp", "/run")
         ]
-    # Files the runtime bind-mounts into every container.
-    files: list[tuple[str, bytes, bool]]
+    # Files the runtime bind-mounts into every container: read-only exactly
+    # when the root is (CRI-O ``setupBaseContainerMounts``; Docker, moby:
+    # ``writable := !ReadonlyRootfs``; Podman likewise), never for a
+    # privileged CRI-O container.
+    ro = root_read_only and not crio_privileged
+    files: list[tuple[str, bytes]]
     if profile is Profile.CRIO:
-        ro = not privileged
         files = [
-            ("/etc/resolv.conf", b"nameserver 10.96.0.10\nsearch default.svc.cluster.local\n", ro),
-            ("/etc/hostname", hostname.encode() + b"\n", ro),
-            ("/run/.containerenv", b"", ro),
+            ("/etc/resolv.conf", b"nameserver 10.96.0.10\nsearch default.svc.cluster.local\n"),
+            ("/etc/hostname", hostname.encode() + b"\n"),
+            ("/run/.containerenv", b""),
         ]
     else:
         files = [
-            ("/etc/resolv.conf", b"nameserver 10.88.0.1\n", False),
-            ("/etc/hostname", hostname.encode() + b"\n", False),
+            ("/etc/resolv.conf", b"nameserver 10.88.0.1\n"),
+            ("/etc/hostname", hostname.encode() + b"\n"),
             ("/etc/hosts", b"127.0.0.1 localhost\n::1 localhost\n"
-             + f"10.88.0.2 {hostname}\n".encode(), False),
+             + f"10.88.0.2 {hostname}\n".encode()),
         ]
-    for dest, content, ro in files:
-        opts = _opts("ro" if ro else "rw", "nosuid", "nodev",
-                     *(("noexec",) if profile is Profile.CRIO else ()))
+        if profile is Profile.PODMAN and not podman_tmpfs:
+            # Podman binds /run/.containerenv unless /run is its own tmpfs.
+            files.append(("/run/.containerenv", b""))
+    for dest, content in files:
+        if profile is Profile.CRIO:
+            flags: tuple[str, ...] = ("nosuid", "nodev", "noexec")
+        elif profile is Profile.PODMAN and ro:
+            flags = ("nosuid", "nodev", "noexec")
+        else:
+            # Docker binds them with no flags; Podman only when read-only.
+            flags = ()
+        opts = _opts("ro" if ro else "rw", *flags)
         plan.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", opts, "runtime", "file",
                                  content=content))
     return [m for m in plan if m.destination not in taken]
@@ -129,13 +159,32 @@ def user_tmpfs_options(profile: Profile, options: MountOptions, given: tuple[str
                        ) -> MountOptions:
     """Apply the runtime's defaults to a user tmpfs (``--tmpfs`` in Docker/Podman).
 
-    Docker and Podman default a ``--tmpfs`` to ``noexec,nosuid,nodev`` unless
-    the user says ``exec``/``suid``/``dev``; CRI-O takes the OCI options as given.
+    Docker defaults a ``--tmpfs`` to ``noexec,nosuid,nodev`` unless the user
+    says ``exec``/``suid``/``dev``. Podman's docs say the same, but its code
+    (4.3.1 as tested, and current Podman) adds only ``nosuid,nodev``: a
+    Podman ``--tmpfs`` is executable. CRI-O takes the OCI options as given.
     """
     if profile is Profile.CRIO:
         return options
+    defaults = (("nosuid", "suid"), ("nodev", "dev"))
+    if profile is Profile.DOCKER:
+        defaults = (("noexec", "exec"), *defaults)
     changes = {}
-    for flag, opposite in (("noexec", "exec"), ("nosuid", "suid"), ("nodev", "dev")):
+    for flag, opposite in defaults:
         if opposite not in given:
             changes[flag] = True
+    return replace(options, **changes)
+
+
+def user_volume_options(profile: Profile, options: MountOptions, given: tuple[str, ...]
+                        ) -> MountOptions:
+    """Apply the runtime's defaults to a named volume (``-v NAME:/path``).
+
+    Podman mounts a named volume ``nosuid,nodev`` unless the user says
+    ``suid``/``dev`` (checked with Podman 4.3.1); Docker and CRI-O add nothing.
+    """
+    if profile is not Profile.PODMAN:
+        return options
+    changes = {flag: True for flag, opposite in (("nosuid", "suid"), ("nodev", "dev"))
+               if opposite not in given}
     return replace(options, **changes)

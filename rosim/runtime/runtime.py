@@ -22,7 +22,13 @@ from rosim.fs.mounts import Bind, FsType, Tmpfs, Volume
 from rosim.fs.paths import container_path
 from rosim.fs.sizes import parse_size
 from rosim.runtime.container import Container, ContainerState
-from rosim.runtime.profiles import PlannedMount, Profile, default_mounts, user_tmpfs_options
+from rosim.runtime.profiles import (
+    PlannedMount,
+    Profile,
+    default_mounts,
+    user_tmpfs_options,
+    user_volume_options,
+)
 
 __all__ = ["Runtime"]
 
@@ -179,7 +185,8 @@ class Runtime:
                 kind = {"cluster": "network", "node": "volume",
                         "disk": "localdisk"}[mount.source.scope]
                 source = "nfs:/exports" if kind == "network" else "/dev/sda1"
-                opts = replace(mount.parsed, size=mount.source.size)
+                opts = replace(user_volume_options(self.profile, mount.parsed, mount.options),
+                               size=mount.source.size)
                 planned.append(PlannedMount(dest, FsType.BIND, source, opts, "user",
                                             kind, key=mount.source.name,
                                             sub_path=mount.sub_path))
