@@ -191,7 +191,9 @@ TECHNIQUES: tuple[Technique, ...] = (
               Trigger.SHELL, (Implant("/root/.bashrc", "{echo}\n", append=True),)),
     Technique("cron", "T1053.003", "Scheduled Task/Job: Cron", "/etc/cron.d entry",
               Trigger.CRON, (Implant("/etc/cron.d/sys-update", "* * * * * root {echo}\n"),)),
-    *(_dropper(d) for d in ("/tmp", "/var/tmp", "/dev/shm", "/run")),
+    # /dev: a tmpfs without noexec under Docker and CRI-O, where the kdevtmpfsi
+    # miner dropped itself; only a non-root user (0755 root-owned /dev) closes it.
+    *(_dropper(d) for d in ("/tmp", "/var/tmp", "/dev/shm", "/dev", "/run")),
     Technique("plugin-volume", "T1505", "Server Software Component",
               "plugin on the data volume", Trigger.START,
               (Implant(f"{DATA_PATH}/plugins/analytics.py", "{print}\n"),)),

@@ -264,18 +264,22 @@ class Podman:
 
 
 def leftovers() -> list[str]:
-    """Mounts, processes and directories of rosim's engines that are still there."""
+    """Mounts and directories of this session's private engines still there.
+
+    Only this process's own paths are looked at (they carry its pid), so a
+    concurrent session, or the shared daemon of ``ROSIM_DOCKER_HOST``, never
+    counts.
+    """
+    pid = os.getpid()
+    paths = (f"{DOCKER_BASE}-{pid}", f"{DOCKER_DATA}-{pid}", f"/var/lib/rosim-podman-{pid}",
+             f"/run/rosim-podman-{pid}")
     found: list[str] = []
     with open("/proc/self/mounts") as f:
         for line in f:
             point = line.split()[1]
-            if "rosim-docker" in point or "rosim-podman" in point:
+            if any(point == p or point.startswith(p + "/") for p in paths):
                 found.append(f"mount {point}")
-    pid = os.getpid()
-    for path in (f"{DOCKER_BASE}-{pid}", f"{DOCKER_DATA}-{pid}", f"/var/lib/rosim-podman-{pid}",
-                 f"/run/rosim-podman-{pid}"):
-        if os.path.exists(path):
-            found.append(f"directory {path}")
+    found += [f"directory {p}" for p in paths if os.path.exists(p)]
     return found
 
 
