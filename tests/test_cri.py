@@ -175,6 +175,21 @@ def test_create_start_stop_as_ps_shows_them():
     assert [r["STATE"] for r in crio.ps(all=True)] == ["Exited"]
 
 
+def test_start_refuses_a_container_that_is_not_in_created_state():
+    """CRI-O starts a container once: running or stopped, start is refused with its message."""
+    crio = rosim.CrioServer(read_only=True)
+    pod = crio.runp(SANDBOX)
+    ctr = crio.create(pod, FEDORA, SANDBOX)
+    crio.start(ctr)
+    with pytest.raises(rosim.LifecycleError) as info:
+        crio.start(ctr)
+    assert str(info.value) == f"container {ctr} is not in created state: running"
+    crio.stop(ctr)
+    with pytest.raises(rosim.LifecycleError, match=f"^container {ctr} is not in created "
+                                                   "state: stopped$"):
+        crio.start(ctr)
+
+
 def test_exec_a_string_runs_a_shell_with_the_config_envs():
     """exec(ctr, 'cmd; cmd') runs sh -c with the container's envs and cwd."""
     crio = rosim.CrioServer(read_only=True)

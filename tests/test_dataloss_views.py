@@ -9,12 +9,13 @@ from rosim.teach.dataloss_views import STREAM_COLOURS, SURVIVAL_COLOURS
 
 KINDS = (rosim.StorageKind.LAYER, rosim.StorageKind.EMPTY_DIR, rosim.StorageKind.PVC)
 EVENTS = (rosim.PodEvent.CRASH, rosim.PodEvent.RESCHEDULE)
-KEPT = {(rosim.StorageKind.LAYER, rosim.PodEvent.CRASH): False,
-        (rosim.StorageKind.LAYER, rosim.PodEvent.RESCHEDULE): False,
-        (rosim.StorageKind.EMPTY_DIR, rosim.PodEvent.CRASH): True,
-        (rosim.StorageKind.EMPTY_DIR, rosim.PodEvent.RESCHEDULE): False,
-        (rosim.StorageKind.PVC, rosim.PodEvent.CRASH): True,
-        (rosim.StorageKind.PVC, rosim.PodEvent.RESCHEDULE): True}
+_S = rosim.Survival
+KEPT = {(rosim.StorageKind.LAYER, rosim.PodEvent.CRASH): _S.LOST,
+        (rosim.StorageKind.LAYER, rosim.PodEvent.RESCHEDULE): _S.LOST,
+        (rosim.StorageKind.EMPTY_DIR, rosim.PodEvent.CRASH): _S.KEPT,
+        (rosim.StorageKind.EMPTY_DIR, rosim.PodEvent.RESCHEDULE): _S.LOST,
+        (rosim.StorageKind.PVC, rosim.PodEvent.CRASH): _S.KEPT,
+        (rosim.StorageKind.PVC, rosim.PodEvent.RESCHEDULE): _S.UNREACHABLE}
 
 
 def step(event, written, readable, node="node-2", status="Running"):
@@ -54,14 +55,14 @@ def test_plot_survival_draws_a_labelled_cell_per_kind_and_event():
     head, *rows = table.rows()
     assert texts(ax.get_yticklabels()) == [r[0] for r in rows]
     assert [t.replace("\n", " ") for t in texts(ax.get_xticklabels())] == list(head[1:])
-    assert texts(ax.get_legend().get_texts()) == ["kept", "lost"]
+    assert texts(ax.get_legend().get_texts()) == ["kept", "lost", "unreachable"]
     cells = {(round(t.get_position()[0]), round(t.get_position()[1])): t.get_text()
              for t in ax.texts}
     assert len(cells) == len(ax.patches) == len(KINDS) * len(EVENTS)
-    for (kind, event), kept in KEPT.items():
-        assert cells[EVENTS.index(event), KINDS.index(kind)] == ("kept" if kept else "lost")
+    for (kind, event), outcome in KEPT.items():
+        assert cells[EVENTS.index(event), KINDS.index(kind)] == outcome.value
     colours = {p.get_facecolor()[:3] for p in ax.patches}
-    assert len(colours) == 2 == len(SURVIVAL_COLOURS)
+    assert len(colours) == 3 == len(SURVIVAL_COLOURS)
     assert rosim.plot_survival(table, title="mine").axes[0].get_title() == "mine"
 
 

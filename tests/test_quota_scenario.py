@@ -23,8 +23,13 @@ def pod(name, *, read_only=False, limit=None, request=None, priority=0, volumes=
                                                            ("requests", request)) if v}
     if resources:
         container["resources"] = resources
-    return {"metadata": {"name": name},
-            "spec": {"priority": priority, "volumes": list(volumes), "containers": [container]}}
+    spec = {"volumes": list(volumes), "containers": [container]}
+    docs = []
+    if priority:
+        spec["priorityClassName"] = f"p{priority}"
+        docs.append({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                     "metadata": {"name": f"p{priority}"}, "value": priority})
+    return [*docs, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}]
 
 
 def claimed(cluster, name, capacity):
@@ -32,7 +37,7 @@ def claimed(cluster, name, capacity):
     cluster.add_persistent_volume(f"{name}-pv", capacity, claim=f"{name}-data")
     return cluster.apply(pod(name, volumes=[
         {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}],
-        mounts=[{"name": "data", "mountPath": "/data"}]))
+        mounts=[{"name": "data", "mountPath": "/data"}])).pod
 
 
 def enospc(call, *args):
@@ -95,13 +100,28 @@ def test_disk_empty_dir_size_limit_evicts_later_without_a_write_error():
 def test_ephemeral_storage_limit_counts_the_layer_and_evicts_with_the_kubelet_message():
     """limits.ephemeral-storage: the writable layer counts; over it, Evicted at the next pass."""
     cluster = rosim.Cluster(nodes=1, disk="1Gi")
-    ctr = cluster.apply(pod("l", limit="2Mi")).container()
+    ctr = cluster.apply(pod("l", limit="2Mi")).pod.container()
     assert ctr.write_bytes("/var/x", 2 * MiB) == 2 * MiB
     assert cluster.tick() == []
     ctr.write_bytes("/var/x", MiB)
     assert cluster.tick() == ["l"]
-    assert cluster.pod("l").message == ('Container app exceeded its local ephemeral storage '
-                                        'limit "2Mi". ')
+    # The pod-level check (the sum of the declared limits) comes first.
+    assert cluster.pod("l").message == ("Pod ephemeral local storage usage exceeds the total "
+                                        "limit of containers 2Mi. ")
+
+
+def test_container_limit_message_when_the_pod_total_is_not_exceeded():
+    """Two containers, one over its own limit, the pod under the sum: the container message."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    small = {"name": "small", "image": "busybox", "command": ["sleep", "infinity"],
+             "resources": {"limits": {"ephemeral-storage": "1Mi"}}}
+    big = {**small, "name": "big", "resources": {"limits": {"ephemeral-storage": "1Gi"}}}
+    applied = cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two"},
+                             "spec": {"containers": [small, big]}})
+    applied.pod.container("small").write_bytes("/var/x", 2 * MiB)
+    assert cluster.tick() == ["two"]
+    assert cluster.pod("two").message == ('Container small exceeded its local ephemeral '
+                                          'storage limit "1Mi". ')
 
 
 def test_ephemeral_storage_limit_does_not_count_memory_empty_dirs():
@@ -117,10 +137,10 @@ def test_overlay_size_on_a_nodes_runtime_caps_each_writable_layer():
     """containers/storage overlay.size=, set on a node before its pods start: ENOSPC."""
     cluster = rosim.Cluster(nodes=1, disk="1Gi")
     cluster.node("node-1").runtime.overlay_size = 4 * MiB
-    writer = cluster.apply(pod("o")).container().open_writer("/var/x")
+    writer = cluster.apply(pod("o")).pod.container().open_writer("/var/x")
     assert writer.write(10 * MiB) == 4 * MiB
     assert enospc(writer.write, MiB)[0] == errno.ENOSPC
-    assert cluster.apply(pod("p")).container().write_bytes("/var/x", 4 * MiB) == 4 * MiB
+    assert cluster.apply(pod("p")).pod.container().write_bytes("/var/x", 4 * MiB) == 4 * MiB
 
 
 def test_read_only_root_fails_at_open_with_erofs_while_the_claim_takes_writes():
@@ -129,7 +149,7 @@ def test_read_only_root_fails_at_open_with_erofs_while_the_claim_takes_writes():
     cluster.add_persistent_volume("r-pv", "4Mi", claim="r-data")
     ctr = cluster.apply(pod("r", read_only=True, volumes=[
         {"name": "data", "persistentVolumeClaim": {"claimName": "r-data"}}],
-        mounts=[{"name": "data", "mountPath": "/data"}])).container()
+        mounts=[{"name": "data", "mountPath": "/data"}])).pod.container()
     with pytest.raises(OSError) as info:
         ctr.open_writer("/var/cache.bin")
     assert (info.value.errno, info.value.filename) == (errno.EROFS, "/var/cache.bin")
@@ -139,9 +159,9 @@ def test_read_only_root_fails_at_open_with_erofs_while_the_claim_takes_writes():
 def test_a_full_node_disk_fails_every_writer_on_it():
     """Below zero available, layers and emptyDirs on the node all get ENOSPC."""
     cluster = rosim.Cluster(nodes=1, disk="64Mi")
-    a = cluster.apply(pod("a")).container()
+    a = cluster.apply(pod("a")).pod.container()
     b = cluster.apply(pod("b", volumes=[{"name": "s", "emptyDir": {}}],
-                          mounts=[{"name": "s", "mountPath": "/s"}])).container()
+                          mounts=[{"name": "s", "mountPath": "/s"}])).pod.container()
     assert a.write_bytes("/var/x", 100 * MiB) == 64 * MiB
     assert cluster.disk("node-1").available == 0
     assert enospc(b.write_bytes, "/var/y", MiB)[0] == errno.ENOSPC
@@ -155,19 +175,37 @@ def test_disk_pressure_evicts_in_the_kubelets_order():
             "low-small": dict(priority=0), "low-big": dict(priority=0)}
     sizes = {"within": 86, "high": 5, "low-small": 2, "low-big": 3}
     for name, kwargs in spec.items():
-        cluster.apply(pod(name, **kwargs)).container().write_bytes("/var/x", sizes[name] * MiB)
+        cluster.apply(pod(name, **kwargs)).pod.container().write_bytes("/var/x", sizes[name] * MiB)
     assert cluster.disk("node-1").pressure
-    assert cluster.tick() == ["low-big", "low-small", "high"]
+    # At most one pod per pass of the eviction manager (every 10 s).
+    assert [cluster.tick(), cluster.tick(), cluster.tick(), cluster.tick()] == [
+        ["low-big"], ["low-small"], ["high"], []]
+    assert cluster.clock == 40
     assert cluster.pod("within").status == "Running"
     assert cluster.pod("low-big").message == (
-        "The node was low on resource: ephemeral-storage. Threshold quantity: 10485760, "
-        f"available: {4 * MiB}. Container app was using {3 * MiB}, request is 0, has larger "
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 10Mi, "
+        "available: 4Mi. Container app was using 3Mi, request is 0, has larger "
         "consumption of ephemeral-storage. ")
-    assert f"available: {9 * MiB}. Container app was using {5 * MiB}, request is 0" in \
+    assert "available: 9Mi. Container app was using 5Mi, request is 0" in \
         cluster.pod("high").message
-    kinds = [e.kind for e in cluster.timeline[-5:]]
-    assert kinds == ["NodeHasDiskPressure", "Evicted", "Evicted", "Evicted",
-                     "NodeHasNoDiskPressure"]
+    evictions = [(e.kind, e.time) for e in cluster.timeline if e.kind.startswith(("Evicted",
+                                                                               "Node"))]
+    assert evictions == [("NodeHasDiskPressure", 10), ("Evicted", 10), ("Evicted", 20),
+                         ("Evicted", 30), ("NodeHasNoDiskPressure", 30)]
+
+
+def test_dead_containers_are_reclaimed_before_any_pod_is_evicted():
+    """Under pressure the kubelet first removes the dead containers it keeps."""
+    cluster = rosim.Cluster(nodes=1, disk="100Mi")
+    ctr = cluster.apply(pod("crashy")).pod.container()
+    ctr.write_bytes("/var/x", 95 * MiB)
+    cluster.crash("crashy")
+    dead = cluster.pod("crashy").dead["app"]
+    assert dead.state == "stopped" and cluster.disk("node-1").used == 95 * MiB
+    assert cluster.disk("node-1").pressure
+    assert cluster.tick() == []
+    assert dead.state == "removed" and cluster.disk("node-1").used == 0
+    assert cluster.pod("crashy").status == "Running"
 
 
 # ----------------------------------------------------------------- the story
@@ -183,10 +221,11 @@ def outcomes(run):
 
 
 def test_without_protection_the_quota_shows_nothing_while_the_node_fills(fixes):
-    """A writes 9.6 GiB to its layer; its 1 GiB quota shows 0 B; the disk is full at 50 s."""
+    """A writes 9.8 GiB to its layer; its 1 GiB quota shows 0 B; the disk is full at 50 s."""
     run = fixes.run("no protection")
     a = run.tenant("tenant-a")
-    assert (a.kind, a.written, a.claim_used, a.quota) == ("writable layer", 9840 * MiB, 0, GiB)
+    assert (a.kind, a.written, a.claim_used, a.quota) == ("writable layer", 10040 * MiB, 0,
+                                                          GiB)
     full = run.sample_at(50)
     assert (full.available, full.usage["tenant-a"]["persistentVolumeClaim"]) == (0, 0)
     assert run.sample_at(40).usage["tenant-a"]["writable layer"] == 8000 * MiB
@@ -197,17 +236,19 @@ def test_without_protection_b_gets_enospc_then_is_evicted_before_a(fixes):
     run = fixes.run("no protection")
     assert outcomes(run) == [("tenant-a", "Evicted"), ("tenant-b", "Evicted"),
                              ("tenant-c", "ENOSPC")]
+    # One pod per 10 s pass: B at 50 s; A refills the 200 MiB B freed and goes at 60 s.
     assert run.evicted == ("tenant-b", "tenant-a")
     b, c = run.tenant("tenant-b"), run.tenant("tenant-c")
     assert (b.error, b.error_at, b.evicted_at, b.written, b.kept) == (
         "ENOSPC", 50, 50, 200 * MiB, 0)
+    assert run.tenant("tenant-a").evicted_at == 60
     assert b.message == (
-        "The node was low on resource: ephemeral-storage. Threshold quantity: 1073741824, "
-        "available: 0. Container app was using 209715200, request is 0, has larger "
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 1Gi, "
+        "available: 0. Container app was using 200Mi, request is 0, has larger "
         "consumption of ephemeral-storage. ")
-    assert (c.evicted_at, c.written, c.kept, c.lost) == (None, 550 * MiB, 550 * MiB, 50 * MiB)
+    assert (c.evicted_at, c.written, c.kept, c.lost) == (None, 500 * MiB, 500 * MiB, 100 * MiB)
     assert run.harmed == ("tenant-a", "tenant-b", "tenant-c")
-    assert run.sample_at(50).available_after == run.capacity - 200 * MiB
+    assert run.sample_at(50).available_after == 200 * MiB
 
 
 def test_read_only_root_stops_writes_to_the_image_with_erofs_at_once(fixes):
@@ -235,7 +276,8 @@ def test_ephemeral_storage_limit_evicts_a_with_the_kubelet_message(fixes):
     assert outcomes(run) == [("tenant-a", "Evicted"), ("tenant-b", "ok"), ("tenant-c", "ok")]
     a = run.tenant("tenant-a")
     assert (a.evicted_at, a.limit, a.message) == (
-        30, 4 * GiB, 'Container app exceeded its local ephemeral storage limit "4Gi". ')
+        30, 4 * GiB, "Pod ephemeral local storage usage exceeds the total limit of "
+        "containers 4Gi. ")
     assert run.evicted == ("tenant-a",)
 
 
@@ -269,23 +311,26 @@ def test_text_and_html_say_who_lost_what(fixes):
     text = str(run)
     assert text.splitlines()[0] == ("no protection: node disk 10G, eviction threshold "
                                     "nodefs.available<10% (1G)")
-    assert "tenant-a  Evicted at 50 s  writable layer  9.6G   9.8G  0B    0B of 1G" in text
+    assert "tenant-a  Evicted at 60 s  writable layer  9.8G   11.7G  0B    0B of 1G" in text
     assert "Evicted               tenant-b  The node was low on resource" in text
     assert "<td>0B of 1G</td>" in run._repr_html_()
     assert str(fixes).count("tenant-b") == 5
     assert fixes._repr_html_().count('rowspan="3"') == 5
     assert "tenant-a  9.6G" in str(run.sample_at(50))
     assert run.tenant("tenant-c").summary() == (
-        "tenant-c: wrote 550M of 600M to its emptyDir (/scratch/index.db); ENOSPC from 50 s; "
-        "kept 550M.")
+        "tenant-c: wrote 500M of 600M to its emptyDir (/scratch/index.db); ENOSPC from 50 s; "
+        "kept 500M.")
 
 
 def test_tenant_manifest_and_validation():
-    """QuotaTenant builds its Pod manifest and names a bad field."""
+    """QuotaTenant builds its PriorityClass and Pod manifests and names a bad field."""
     a = rosim.quota_tenants()[0].replace(read_only=True, limit="4Gi")
-    spec = rosim.PodSpec.from_yaml(a.yaml())
-    assert (spec.priority, spec.containers[0].read_only_root_filesystem,
-            spec.containers[0].ephemeral_storage_limit) == (1000, True, 4 * GiB)
+    priority_class, pod_object = rosim.read_manifests(a.yaml())
+    spec = pod_object.template
+    assert (priority_class.name, priority_class.value) == ("priority-1000", 1000)
+    assert (spec.priority_class_name, spec.priority, spec.containers[0].read_only_root_filesystem,
+            spec.containers[0].ephemeral_storage_limit) == ("priority-1000", None, True, 4 * GiB)
+    assert "\n  priority:" not in a.yaml()
     assert a.claim == "tenant-a-data" and a.kind == "writable layer"
     assert a.replace(claim_path="/var/cache/app").kind == "persistentVolumeClaim"
     with pytest.raises(rosim.ConfigError, match=r"rate\(='fast'\)"):

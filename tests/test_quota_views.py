@@ -54,7 +54,7 @@ def test_node_space_lines_threshold_and_evictions(fixes):
     ax = fig.axes[0]
     assert ax.get_xlabel() == "time (s); the kubelet checks every 10 s"
     notes = sorted(t.get_text() for t in ax.texts)
-    assert notes == ["evicted: tenant-a", "evicted: tenant-b, tenant-a"]
+    assert notes == ["evicted: tenant-a", "evicted: tenant-a", "evicted: tenant-b"]
     first = ax.lines[0]
     assert list(first.get_xdata()[:3]) == [0.0, 10.0, 10.0]
     assert min(first.get_ydata()) == 0.0

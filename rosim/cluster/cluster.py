@@ -1,148 +1,114 @@
-"""A small Kubernetes cluster: nodes, pods, volumes and what survives what.
+"""A small Kubernetes cluster: nodes, workloads, pods, volumes and what survives what.
 
 Nodes each run a container runtime (:class:`~rosim.Runtime`) with its own
 storage: the containers' writable layers, ``emptyDir`` directories under
 ``/var/lib/kubelet/pods/<uid>/volumes/``, ``hostPath`` directories, local
 PersistentVolumes. Network PersistentVolumes live outside the nodes and
-follow a pod wherever it runs. The lifecycles are Kubernetes' (domain.md §5):
+follow a pod wherever it runs. :meth:`Cluster.apply` takes what ``kubectl
+apply -f`` takes (:mod:`rosim.cluster.manifests`): Pods, Deployments,
+StatefulSets, DaemonSets, Jobs, claims, volumes, storage and priority
+classes; other kinds are listed as ignored.
 
-* a container **crash**: the kubelet starts a *new* container — new
-  writable layer, same pod, same ``emptyDir``;
-* a runtime **restart** of the same container keeps its writable layer;
-* a pod **deleted and rescheduled**: a new pod (new uid) on some node — its
-  ``emptyDir`` is deleted for good, ``hostPath`` data stays on the old node;
-* a node **drained**: every pod there is evicted and rescheduled elsewhere;
-* a node **failure**: the node and everything stored on it is gone.
+The lifecycles are the kubelet's and the controllers' (domain.md §5):
 
-Every event lands on :attr:`Cluster.timeline`. The scheduler is
-deterministic: the least busy schedulable node, ties broken by a seeded
-random generator.
+* a container **crash**: the kubelet keeps the dead container (its layer
+  and logs stay on the node) and, after its back-off delay, starts a *new*
+  container in the same pod, with the same ``emptyDir``
+  (:mod:`rosim.cluster.lifecycle`);
+* a pod **deleted**: gone with its ``emptyDir``; a bare Pod is never
+  recreated, a Deployment's ReplicaSet creates a pod of another name, a
+  StatefulSet the same name with the same claim (:mod:`rosim.cluster.workloads`);
+* a node **drained** (with ``kubectl drain``'s guards) or **failed** (on the
+  control plane's timeline) (:mod:`rosim.cluster.disruptions`).
+
+Every event lands on :attr:`Cluster.timeline`, stamped with the cluster
+clock. The scheduler is deterministic: the least busy schedulable node,
+ties broken by a seeded random generator.
 
 >>> from rosim.cluster.cluster import Cluster
 >>> c = Cluster(nodes=2, seed=1)
->>> pod = c.apply({"metadata": {"name": "web"}, "spec": {"containers": [
+>>> applied = c.apply({"metadata": {"name": "web"}, "spec": {"containers": [
 ...     {"name": "app", "image": "busybox", "command": ["sleep", "1000"]}]}})
->>> pod.node, pod.status
+>>> print(applied)
+pod/web created
+>>> applied.pod.node, applied.pod.status
 ('node-1', 'Running')
->>> c.reschedule("web").node
-'node-2'
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rosim._errors import ConfigError, LifecycleError
+from rosim.cluster.manifests import (
+    ClaimSpec,
+    ConfigMapSpec,
+    IgnoredObject,
+    ManifestSource,
+    PersistentVolumeSpec,
+    PriorityClassSpec,
+    StorageClassSpec,
+    WorkloadKind,
+    WorkloadSpec,
+    read_manifests,
+)
+from rosim.cluster.objects import ClusterEvent, Node, PersistentVolume, Pod
 from rosim.cluster.quantity import parse_quantity
 from rosim.cluster.spec import PodSpec, VolumeKind, VolumeSpec
 from rosim.fs.layers import Image
 from rosim.fs.mounts import Bind, Volume
 from rosim.images.catalog import resolve_image
-from rosim.runtime.container import Container
 from rosim.runtime.runtime import Runtime
 from rosim.shell.result import ExecResult
 
-__all__ = ["Cluster", "ClusterEvent", "Node", "PersistentVolume", "Pod"]
+__all__ = ["Applied", "Cluster", "ClusterEvent", "Node", "PersistentVolume", "Pod"]
+
+#: Provisioners whose volumes live on one node, in a directory of its main disk.
+_NODE_PROVISIONERS = ("rancher.io/local-path", "k8s.io/minikube-hostpath",
+                      "microk8s.io/hostpath", "docker.io/hostpath")
+#: Provisioners of network storage that does not enforce a claim's size.
+_NFS_PROVISIONERS = ("k8s-sigs.io/nfs-subdir-external-provisioner",
+                     "cluster.local/nfs-client-provisioner", "nfs.csi.k8s.io")
 
 
 @dataclass(frozen=True)
-class ClusterEvent:
-    """One line of the cluster timeline (``kubectl get events``)."""
+class Applied:
+    """What :meth:`Cluster.apply` did, as ``kubectl apply`` prints it.
 
-    seq: int
-    kind: str
-    pod: str
-    node: str
-    message: str
+    ``lines`` are ``kind/name created`` lines (``ignored`` ones for kinds
+    rosim does not simulate); ``pods`` are the pods created by this apply.
+    """
+
+    lines: tuple[str, ...]
+    pods: tuple[Pod, ...]
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def pod(self) -> Pod:
+        """The one pod this apply created (ConfigError if it made none or several)."""
+        if len(self.pods) != 1:
+            raise ConfigError(f"this apply created {len(self.pods)} pods, not one; "
+                              "use .pods.")
+        return self.pods[0]
 
     def __str__(self) -> str:
-        return f"{self.seq:>3} {self.kind:<21} {self.pod or '-':<12} {self.node or '-':<8} " \
-               f"{self.message}"
-
-
-@dataclass(frozen=True)
-class PersistentVolume:
-    """Storage outside the pod: network (follows the pod) or local to ``node``."""
-
-    name: str
-    capacity: int
-    node: str | None = None
-
-    @property
-    def local(self) -> bool:
-        """True for a local PV, pinned to its node by node affinity."""
-        return self.node is not None
-
-
-class Node:
-    """A machine of the cluster: a runtime, its storage, and its state."""
-
-    def __init__(self, name: str, runtime: Runtime) -> None:
-        self.name = name
-        self.runtime = runtime
-        self.ready = True
-        self.cordoned = False
-        self.disk_pressure = False
-        self.pods: set[str] = set()
-
-    @property
-    def schedulable(self) -> bool:
-        """Ready, not cordoned, and without the disk-pressure taint."""
-        return self.ready and not self.cordoned and not self.disk_pressure
-
-    def __repr__(self) -> str:
-        state = "Ready" if self.ready else "NotReady"
-        if self.cordoned:
-            state += ",SchedulingDisabled"
-        return f"<Node {self.name} {state} pods={len(self.pods)}>"
-
-
-@dataclass(eq=False)
-class Pod:
-    """A pod as the cluster runs it: where, in which state, with which containers."""
-
-    spec: PodSpec
-    uid: str
-    node: str | None = None
-    status: str = "Pending"
-    containers: dict[str, Container] = field(default_factory=dict)
-    restarts: dict[str, int] = field(default_factory=dict)
-    generation: int = 1
-    message: str = ""
-
-    @property
-    def name(self) -> str:
-        """``metadata.name``."""
-        return self.spec.name
-
-    def container(self, name: str | None = None) -> Container:
-        """A container of the pod (the first when ``name`` is None)."""
-        if not self.containers:
-            raise LifecycleError(f"pod {self.name!r} has no running containers ({self.status}).")
-        if name is None:
-            return next(iter(self.containers.values()))
-        try:
-            return self.containers[name]
-        except KeyError:
-            raise ConfigError(f"container(={name!r}) is not in pod {self.name!r}; containers: "
-                              + ", ".join(repr(n) for n in self.containers) + ".") from None
-
-    def __repr__(self) -> str:
-        return f"<Pod {self.name} {self.status} on {self.node} uid={self.uid[:8]}>"
+        return "\n".join(self.lines)
 
 
 class Cluster:
-    """Nodes running pods, with Kubernetes' volume lifecycles (module docstring).
+    """Nodes running workloads, with Kubernetes' lifecycles (module docstring).
 
     ``nodes`` is a count or a list of names; ``profile`` and ``read_only`` set
     every node's runtime (``read_only`` is CRI-O's global ``--read-only``);
-    ``seed`` fixes the scheduler's tie-breaking; ``disk`` sizes each node's
-    disk (writable layers, emptyDirs and hostPaths share it).
+    ``seed`` fixes the scheduler's tie-breaking and the pods' generated
+    names; ``disk`` sizes each node's disk (writable layers, logs, emptyDirs
+    and hostPaths share it). ``images`` adds images by reference.
     """
 
     def __init__(self, nodes: int | list[str] = 3, *, profile: str = "cri-o",
@@ -167,17 +133,32 @@ class Cluster:
                       for n in names}
         self.images: dict[str, Image] = dict(images or {})
         self.volumes: dict[str, PersistentVolume] = {}
+        #: PersistentVolumeClaims: claim name -> bound PersistentVolume name ("" if Pending).
         self.claims: dict[str, str] = {}
+        self.claim_specs: dict[str, ClaimSpec] = {}
+        self.storage_classes: dict[str, StorageClassSpec] = {}
+        self.priority_classes: dict[str, PriorityClassSpec] = {}
+        self.config_maps: dict[str, ConfigMapSpec] = {}
+        #: Workload controllers by ``Kind/name`` (bare Pods have none).
+        self.workloads: dict[str, Any] = {}
         self.pods: dict[str, Pod] = {}
         self.timeline: list[ClusterEvent] = []
-        #: Lines the pods wrote to stdout, as a logging agent ships them.
+        #: Lines the pods wrote to stdout, as a logging agent ships them, by pod name.
         self.log_store: dict[str, list[str]] = {}
+        #: Network volumes attached to a node (``ReadWriteOnce``): PV name -> node.
+        self.attachments: dict[str, str] = {}
         self._random = random.Random(seed)
         self._uids = itertools.count(1)
         self._seed = seed
+        self._agenda: list[tuple[float, int, Callable[[], None]]] = []
+        self._agenda_seq = itertools.count()
+        #: A node replacements avoid while a pod is rescheduled.
+        self._avoid: str | None = None
+        #: The kubelet's last volume measurements: pod uid -> (time, emptyDir bytes).
+        self._volume_stats: dict[str, tuple[float, dict[str, int]]] = {}
         #: ``evictionHard`` for ``nodefs.available``, as a fraction of the disk.
         self.nodefs_threshold = 0.10
-        #: Simulated seconds since the cluster started (advanced by :meth:`tick`).
+        #: Simulated seconds since the cluster started (advanced by :meth:`advance`).
         self.clock = 0.0
         #: ``(clock, node, used, available)`` after every :meth:`tick`.
         self.disk_samples: list[tuple[float, str, int, int]] = []
@@ -187,38 +168,93 @@ class Cluster:
 
     # ------------------------------------------------------------ bookkeeping
     def _record(self, kind: str, pod: str = "", node: str = "", message: str = "") -> None:
-        self.timeline.append(ClusterEvent(len(self.timeline), kind, pod, node, message))
+        self.timeline.append(ClusterEvent(len(self.timeline), kind, pod, node, message,
+                                          self.clock))
 
     def node(self, name: str) -> Node:
         """A node by name."""
         try:
             return self.nodes[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise ConfigError(f"node(={name!r}) is not in the cluster; nodes: "
                               + ", ".join(self.nodes) + ".") from None
 
     def pod(self, name: str) -> Pod:
-        """A pod by name."""
+        """A pod by name, or ``deployment/NAME``-style: a pod of that workload.
+
+        ``KIND/NAME`` (``deployment/web``, ``statefulset/db``, ``daemonset/x``,
+        ``job/y``) picks the workload's first pod that is not being deleted,
+        as ``kubectl exec deploy/web`` does.
+        """
+        if isinstance(name, str) and "/" in name:
+            return self._workload_pod(name)
         try:
             return self.pods[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise ConfigError(f"pod(={name!r}) does not exist; pods: "
                               + (", ".join(self.pods) or "none") + ".") from None
+
+    def _workload_pod(self, ref: str) -> Pod:
+        from rosim.cluster.workloads import find_workload
+
+        workload = find_workload(self, ref)
+        pods = [self.pods[p] for p in workload.pod_names(self)]
+        live = [p for p in pods if not p.terminating and p.phase in ("Running", "Pending")]
+        chosen = live or pods
+        if not chosen:
+            raise ConfigError(f"pod(={ref!r}): {workload.key} has no pods.")
+        return chosen[0]
 
     def image(self, ref: str) -> Image:
         """Resolve an image reference (``registry/name:tag``) to an Image."""
         return resolve_image(ref, self.images)
 
+    # ------------------------------------------------------------ the clock
+    def at(self, delay: float, action: Callable[[], None]) -> None:
+        """Run ``action`` when the clock has advanced ``delay`` more seconds."""
+        heapq.heappush(self._agenda, (self.clock + delay, next(self._agenda_seq), action))
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of cluster time pass: back-offs end, controllers act."""
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            raise ConfigError(f"seconds(={seconds!r}) must be a number >= 0.")
+        end = self.clock + seconds
+        while self._agenda and self._agenda[0][0] <= end + 1e-9:
+            when, _, action = heapq.heappop(self._agenda)
+            self.clock = max(self.clock, when)
+            action()
+        self.clock = end
+
+    def settle(self, limit: float = 3600.0) -> float:
+        """Advance until nothing is scheduled (at most ``limit`` s); return the time waited.
+
+        Crash-looping containers keep the agenda busy: their restarts stop
+        counting after ``limit``.
+        """
+        start = self.clock
+        while self._agenda and self._agenda[0][0] - start <= limit:
+            self.advance(self._agenda[0][0] - self.clock)
+        return self.clock - start
+
     # ------------------------------------------------------------ storage objects
     def add_persistent_volume(self, name: str, capacity: int | str = "10Gi",
-                              node: str | None = None, claim: str | None = None
+                              node: str | None = None, claim: str | None = None, *,
+                              source: str | None = None,
+                              access_modes: tuple[str, ...] = ("ReadWriteOnce",)
                               ) -> PersistentVolume:
-        """Create a PersistentVolume (local to ``node`` if given) and bind ``claim`` to it."""
+        """Create a PersistentVolume (local to ``node`` if given) and bind ``claim`` to it.
+
+        ``source`` overrides where its bytes live (see :class:`PersistentVolume`).
+        """
         if name in self.volumes:
             raise ConfigError(f"PersistentVolume name(={name!r}) already exists.")
         if node is not None:
             self.node(node)
-        pv = PersistentVolume(name, parse_quantity(capacity, field="capacity"), node)
+        if source is not None and source not in ("network", "nfs", "local", "hostPath"):
+            raise ConfigError(f"source(={source!r}) must be 'network', 'nfs', 'local' or "
+                              "'hostPath'.")
+        pv = PersistentVolume(name, parse_quantity(capacity, field="capacity"), node,
+                              source or "", tuple(access_modes))
         self.volumes[name] = pv
         if claim is not None:
             self.add_claim(claim, name)
@@ -235,60 +271,257 @@ class Cluster:
             raise ConfigError(f"PersistentVolume volume(={volume!r}) is already bound.")
         self.claims[claim] = volume
 
-    # ------------------------------------------------------------ pods
-    def apply(self, manifest: Mapping[str, Any] | str | PodSpec) -> Pod:
-        """Create a pod from a manifest (dict, YAML text or PodSpec) and start it."""
-        if isinstance(manifest, PodSpec):
-            spec = manifest
-        elif isinstance(manifest, str):
-            spec = PodSpec.from_yaml(manifest)
+    def _add_claim_spec(self, spec: ClaimSpec) -> None:
+        """A PersistentVolumeClaim object: bind it to a PV, provision one, or leave it Pending."""
+        if spec.name in self.claims:
+            return
+        self.claim_specs[spec.name] = spec
+        if spec.volume_name:
+            self.claims[spec.name] = spec.volume_name if spec.volume_name in self.volumes else ""
+            return
+        klass_name = spec.storage_class
+        if klass_name is None:
+            default = [c for c in self.storage_classes.values() if c.default]
+            klass_name = default[0].name if default else ""
+        for pv in self.volumes.values():  # a static PV of that class, big enough
+            if pv.name not in self.claims.values() and pv.capacity >= spec.storage and \
+                    pv.storage_class == klass_name:
+                self.claims[spec.name] = pv.name
+                return
+        klass = self.storage_classes.get(klass_name)
+        if klass is None or klass.provisioner == "kubernetes.io/no-provisioner":
+            if klass_name == "" and not self.storage_classes:
+                # No StorageClass at all: the cluster's built-in network disks.
+                self._provision(spec, "network")
+                return
+            self.claims[spec.name] = ""
+            return
+        if klass.provisioner in _NODE_PROVISIONERS:
+            self._provision(spec, "hostPath", klass.name)
+        elif klass.provisioner in _NFS_PROVISIONERS:
+            self._provision(spec, "nfs", klass.name)
         else:
-            spec = PodSpec.from_manifest(manifest)
-        if spec.name in self.pods:
-            raise ConfigError(f"metadata.name(={spec.name!r}): a pod of that name exists.")
-        for volume in spec.volumes:
-            if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM and \
-                    volume.claim_name not in self.claims:
-                raise ConfigError(f"volume {volume.name!r}: persistentVolumeClaim.claimName"
-                                  f"(={volume.claim_name!r}) is not a claim; claims: "
-                                  + (", ".join(self.claims) or "none") + ".")
-        for i, container in enumerate(spec.containers):
-            resolve_image(container.image, self.images, field=f"spec.containers[{i}].image")
-        pod = Pod(spec, self._new_uid(spec.name))
-        self.pods[spec.name] = pod
-        self._record("Created", spec.name, "", f"pod uid {pod.uid[:8]}")
-        self._schedule(pod)
-        return pod
+            self._provision(spec, "network", klass.name)
 
+    def _provision(self, spec: ClaimSpec, source: str, klass: str = "") -> None:
+        name = "pvc-" + hashlib.sha256(f"{self._seed}/{spec.name}".encode()).hexdigest()[:8]
+        self.volumes[name] = PersistentVolume(name, spec.storage, None, source,
+                                              spec.access_modes, klass)
+        self.claims[spec.name] = name
+
+    def _add_volume_spec(self, spec: PersistentVolumeSpec) -> None:
+        if spec.name in self.volumes:
+            return
+        if spec.node is not None:
+            self.node(spec.node)
+        self.volumes[spec.name] = PersistentVolume(spec.name, spec.capacity, spec.node,
+                                                   spec.source, spec.access_modes,
+                                                   spec.storage_class)
+        if spec.claim and self.claims.get(spec.claim) == "":
+            self.claims[spec.claim] = spec.name
+        for claim, bound in list(self.claims.items()):  # Pending claims that fit it
+            cs = self.claim_specs.get(claim)
+            if bound == "" and cs is not None and spec.name not in self.claims.values() \
+                    and spec.capacity >= cs.storage and (cs.storage_class or "") == \
+                    spec.storage_class:
+                self.claims[claim] = spec.name
+
+    def priority_of(self, spec: PodSpec) -> int:
+        """The priority the Priority admission plugin gives a pod (ConfigError if refused)."""
+        if spec.priority_class_name:
+            klass = self.priority_classes.get(spec.priority_class_name)
+            if klass is None and spec.priority_class_name not in (
+                    "system-cluster-critical", "system-node-critical"):
+                raise ConfigError(f'pods "{spec.name}" is forbidden: no PriorityClass with '
+                                  f'name {spec.priority_class_name} was found')
+            value = klass.value if klass is not None else (
+                2000000000 if spec.priority_class_name == "system-cluster-critical"
+                else 2000001000)
+        else:
+            default = [c for c in self.priority_classes.values() if c.global_default]
+            value = default[0].value if default else 0
+        if spec.priority is not None and spec.priority != value:
+            raise ConfigError(
+                f'pods "{spec.name}" is forbidden: the integer value of priority '
+                f"({spec.priority}) must not be provided in pod spec; priority admission "
+                f"controller computed {value} from the given PriorityClass name")
+        return value
+
+    # ------------------------------------------------------------ apply
+    def apply(self, manifest: ManifestSource | PodSpec) -> Applied:
+        """``kubectl apply -f``: create every object of ``manifest``.
+
+        ``manifest`` is a dict, a list of dicts, YAML text (several ``---``
+        documents allowed), a :class:`pathlib.Path` to a YAML file, or a
+        :class:`PodSpec`. Every document is read and checked before anything
+        is created: a bad field anywhere creates nothing. Workloads get their
+        pods at once; kinds rosim does not simulate are listed as ignored.
+        """
+        from rosim.cluster.workloads import Workload
+
+        if isinstance(manifest, PodSpec):
+            objects: list[Any] = [WorkloadSpec(WorkloadKind.POD, manifest.name, manifest,
+                                               manifest.namespace)]
+        else:
+            objects = read_manifests(manifest)
+        self._check(objects)
+        lines: list[str] = []
+        ignored: list[str] = []
+        created: list[Pod] = []
+        order = {PriorityClassSpec: 0, StorageClassSpec: 1, ConfigMapSpec: 2,
+                 PersistentVolumeSpec: 3, ClaimSpec: 4}
+        for obj in sorted(objects, key=lambda o: order.get(type(o), 5)):
+            if isinstance(obj, IgnoredObject):
+                group = obj.api_version.split("/")[0] if "/" in obj.api_version else ""
+                ignored.append(f"{obj.kind.lower()}{'.' + group if group else ''}/{obj.name}")
+                continue
+            if isinstance(obj, PriorityClassSpec):
+                self.priority_classes[obj.name] = obj
+                lines.append(f"priorityclass.scheduling.k8s.io/{obj.name} created")
+            elif isinstance(obj, StorageClassSpec):
+                self.storage_classes[obj.name] = obj
+                lines.append(f"storageclass.storage.k8s.io/{obj.name} created")
+            elif isinstance(obj, ConfigMapSpec):
+                self.config_maps[obj.name] = obj
+                lines.append(f"configmap/{obj.name} created")
+            elif isinstance(obj, PersistentVolumeSpec):
+                self._add_volume_spec(obj)
+                lines.append(f"persistentvolume/{obj.name} created")
+            elif isinstance(obj, ClaimSpec):
+                self._add_claim_spec(obj)
+                lines.append(f"persistentvolumeclaim/{obj.name} created")
+            else:
+                workload = Workload(obj)
+                before = set(self.pods)
+                if obj.kind is WorkloadKind.POD:
+                    self._create_pod(obj.template, workload="")
+                else:
+                    self.workloads[workload.key] = workload
+                    workload.reconcile(self)
+                created += [self.pods[p] for p in self.pods if p not in before]
+                group = {"Pod": "", "Job": ".batch"}.get(obj.kind.value, ".apps")
+                lines.append(f"{obj.kind.value.lower()}{group}/{obj.name} created")
+        lines += [f"{name} ignored (not simulated)" for name in ignored]
+        return Applied(tuple(lines), tuple(created), tuple(ignored))
+
+    def _check(self, objects: list[Any]) -> None:
+        """Refuse the whole apply before creating anything (names, images, claims)."""
+        pcs = {o.name: o for o in objects if isinstance(o, PriorityClassSpec)}
+        claims = set(self.claims) | {o.name for o in objects if isinstance(o, ClaimSpec)}
+        saved = self.priority_classes
+        self.priority_classes = {**saved, **pcs}
+        try:
+            for obj in objects:
+                if not isinstance(obj, WorkloadSpec):
+                    continue
+                if obj.kind is WorkloadKind.POD and obj.name in self.pods:
+                    raise ConfigError(f"metadata.name(={obj.name!r}): a pod of that name "
+                                      "exists.")
+                key = f"{obj.kind.value}/{obj.name}"
+                if key in self.workloads:
+                    raise ConfigError(f"metadata.name(={obj.name!r}): a {obj.kind.value} of "
+                                      "that name exists.")
+                templates = {c.name for c in obj.claim_templates}
+                for volume in obj.template.volumes:
+                    if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM and \
+                            volume.name not in templates and volume.claim_name not in claims:
+                        raise ConfigError(
+                            f"volume {volume.name!r}: persistentVolumeClaim.claimName"
+                            f"(={volume.claim_name!r}) is not a claim; claims: "
+                            + (", ".join(sorted(claims)) or "none") + ".")
+                for i, container in enumerate(obj.template.containers):
+                    resolve_image(container.image, self.images,
+                                  field=f"{obj.path}.containers[{i}].image")
+                self.priority_of(obj.template)
+        finally:
+            self.priority_classes = saved
+
+    # ------------------------------------------------------------ pods
     def _new_uid(self, name: str) -> str:
         digest = hashlib.sha256(f"{self._seed}/{name}/{next(self._uids)}".encode()).hexdigest()
         return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
+    def _create_pod(self, spec: PodSpec, *, workload: str, owner: str = "",
+                    node: str | None = None) -> Pod:
+        """Create a pod object and schedule it (``node`` pins a DaemonSet's pod)."""
+        pod = Pod(spec, self._new_uid(spec.name), owner=owner, workload=workload,
+                  priority=self.priority_of(spec))
+        self.pods[spec.name] = pod
+        if node is not None:
+            self._bind(pod, self.nodes[node])
+        else:
+            self._schedule(pod)
+        return pod
+
     def _pinned_node(self, pod: Pod) -> str | None:
         for volume in pod.spec.volumes:
             if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM:
-                pv = self.volumes[self.claims[volume.claim_name]]
-                if pv.local:
+                pv = self.volumes.get(self.claims.get(volume.claim_name, ""))
+                if pv is not None and pv.local and pv.node is not None:
                     return pv.node
         return None
 
+    def _unbound_claim(self, pod: Pod) -> str | None:
+        for volume in pod.spec.volumes:
+            if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM and \
+                    not self.claims.get(volume.claim_name):
+                return volume.claim_name
+        return None
+
     def _schedule(self, pod: Pod, avoid: str | None = None) -> None:
+        avoid = avoid if avoid is not None else self._avoid
+        unbound = self._unbound_claim(pod)
+        if unbound is not None:
+            pod.status, pod.node = "Pending", None
+            self._record("FailedScheduling", pod.name, "",
+                         f"0/{len(self.nodes)} nodes are available: pod has unbound immediate "
+                         f"PersistentVolumeClaims ({unbound}).")
+            return
         pinned = self._pinned_node(pod)
         candidates = [n for n in self.nodes.values() if n.schedulable
                       and (pinned is None or n.name == pinned)]
         if avoid is not None and len(candidates) > 1:
             candidates = [n for n in candidates if n.name != avoid] or candidates
         if not candidates:
-            pod.status = "Pending"
-            pod.node = None
-            why = (f"node affinity: its local PersistentVolume is on {pinned}"
-                   if pinned else "no schedulable node")
-            self._record("FailedScheduling", pod.name, "", f"0/{len(self.nodes)} nodes are "
-                         f"available: {why}.")
+            pod.status, pod.node = "Pending", None
+            self._record("FailedScheduling", pod.name, "", self._unschedulable(pinned))
             return
         fewest = min(len(n.pods) for n in candidates)
         best = [n for n in candidates if len(n.pods) == fewest]
         node = best[0] if len(best) == 1 else self._random.choice(best)
+        self._bind(pod, node)
+
+    def _retry_pending(self) -> None:
+        """The scheduler retries Pending pods when nodes change (only those that now fit)."""
+        for pod in list(self.pods.values()):
+            if pod.status != "Pending" or pod.node is not None or pod.terminating \
+                    or self._unbound_claim(pod) is not None:
+                continue
+            pinned = self._pinned_node(pod)
+            if any(n.schedulable and (pinned is None or n.name == pinned)
+                   for n in self.nodes.values()):
+                self._schedule(pod)
+
+    def _unschedulable(self, pinned: str | None) -> str:
+        reasons: dict[str, int] = {}
+        for node in self.nodes.values():
+            if not node.ready or not node.up:
+                why = "had untolerated taint {node.kubernetes.io/unreachable: }"
+            elif node.cordoned:
+                why = "were unschedulable"
+            elif node.disk_pressure:
+                why = "had untolerated taint {node.kubernetes.io/disk-pressure: }"
+            elif pinned is not None and node.name != pinned:
+                why = "had volume node affinity conflict"
+            else:
+                continue
+            reasons[why] = reasons.get(why, 0) + 1
+        parts = ", ".join(f"{n} node(s) {why}" for why, n in sorted(reasons.items()))
+        return (f"0/{len(self.nodes)} nodes are available: {parts}. preemption: 0/"
+                f"{len(self.nodes)} nodes are available: {len(self.nodes)} Preemption is not "
+                "helpful for scheduling.")
+
+    def _bind(self, pod: Pod, node: Node) -> None:
         pod.node = node.name
         node.pods.add(pod.name)
         self._record("Scheduled", pod.name, node.name,
@@ -316,13 +549,36 @@ class Cluster:
                     f"{volume.name}")
         if volume.kind is VolumeKind.HOST_PATH:
             return volume.path
+        if volume.kind in (VolumeKind.CONFIG_MAP, VolumeKind.SECRET):
+            return self._config_volume(pod, node, volume)
         pv = self.volumes[self.claims[volume.claim_name]]
-        if pv.local:
+        if pv.source == "local":
             # A local PV is its own disk on the node, of the PV's capacity.
             return Volume(f"pv-{pv.name}", scope="disk", size=pv.capacity)
-        return Volume(f"pv-{pv.name}", scope="cluster", size=pv.capacity)
+        if pv.source == "hostPath":
+            return f"/var/lib/rosim-provisioner/{pv.name}"
+        return Volume(f"pv-{pv.name}", scope="cluster",
+                      size=pv.capacity if pv.enforced else None)
+
+    def _config_volume(self, pod: Pod, node: Node, volume: VolumeSpec) -> str:
+        """The kubelet writes a ConfigMap's keys as files and mounts them read-only."""
+        from rosim.fs.kernel import kernel
+
+        plugin = "configmap" if volume.kind is VolumeKind.CONFIG_MAP else "secret"
+        key = f"/var/lib/kubelet/pods/{pod.uid}/volumes/kubernetes.io~{plugin}/{volume.name}"
+        if key not in node.runtime._host_paths:
+            directory = node.runtime._storage("host", key)
+            cm = self.config_maps.get(volume.source_name)
+            if cm is not None and volume.kind is VolumeKind.CONFIG_MAP:
+                k = kernel()
+                for name, text in sorted(cm.data.items()):
+                    k.attach(directory, k.new_file(name, text.encode(), 0o644,
+                                                   directory.st_dev))
+        return key
 
     def _start(self, pod: Pod) -> None:
+        from rosim.cluster.lifecycle import start_container
+
         node = self.node(pod.node)  # type: ignore[arg-type]
         for volume in pod.spec.volumes:
             if volume.kind is VolumeKind.HOST_PATH and volume.type in ("Directory", "File") \
@@ -333,171 +589,189 @@ class Cluster:
                              f"type check failed: {volume.path} is not a "
                              f"{'file' if volume.type == 'File' else 'directory'}")
                 return
+            if volume.kind is VolumeKind.CONFIG_MAP and \
+                    volume.source_name not in self.config_maps:
+                pod.status = "ContainerCreating"
+                self._record("FailedMount", pod.name, node.name,
+                             f'MountVolume.SetUp failed for volume "{volume.name}" : '
+                             f'configmap "{volume.source_name}" not found')
+                return
+        if not self._attach(pod, node):
+            return
         for i in range(len(pod.spec.containers)):
-            self._start_container(pod, node, i)
+            start_container(self, pod, node, i)
         self._update_status(pod)
 
-    def _start_container(self, pod: Pod, node: Node, index: int) -> Container:
-        spec = pod.spec.containers[index]
-        restarts = pod.restarts.get(spec.name, 0)
-        name = f"k8s_{spec.name}_{pod.name}_{pod.spec.namespace}_{pod.uid[:8]}_{restarts}"
-        ctr = node.runtime.create(
-            self.image(spec.image), name=name, mounts=self._mounts(pod, node, index),
-            read_only=spec.read_only_root_filesystem, privileged=spec.privileged,
-            command=list(spec.command) if spec.command is not None else None,
-            args=list(spec.args) if spec.args is not None else None,
-            env=dict(spec.env), hostname=pod.name)
-        ctr.start()
-        pod.containers[spec.name] = ctr
-        self._ship_logs(pod, ctr.process_runs[-1] if ctr.process_runs else None)
-        if ctr.exit_code:
-            tail = (ctr.process_runs[-1].stderr.strip().splitlines() or [""])[-1]
-            self._record("BackOff", pod.name, node.name,
-                         f"Back-off restarting failed container {spec.name}: exit code "
-                         f"{ctr.exit_code}: {tail}")
-        else:
-            self._record("Started", pod.name, node.name, f"Started container {spec.name}")
-        return ctr
+    def _attach(self, pod: Pod, node: Node) -> bool:
+        """Attach the pod's network ``ReadWriteOnce`` volumes to ``node``, or wait."""
+        for volume in pod.spec.volumes:
+            if volume.kind is not VolumeKind.PERSISTENT_VOLUME_CLAIM:
+                continue
+            pv = self.volumes[self.claims[volume.claim_name]]
+            if pv.source == "hostPath" and pv.node is None:
+                object.__setattr__(pv, "node", node.name)
+            if not pv.attachable:
+                continue
+            holder = self.attachments.get(pv.name)
+            if holder is not None and holder != node.name:
+                pod.status = "ContainerCreating"
+                self._record("FailedAttachVolume", pod.name, node.name,
+                             f'Multi-Attach error for volume "{pv.name}" Volume is already '
+                             "exclusively attached to one node and can't be attached to "
+                             "another")
+                return False
+        for volume in pod.spec.volumes:
+            if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM:
+                pv = self.volumes[self.claims[volume.claim_name]]
+                if pv.attachable and self.attachments.get(pv.name) != node.name:
+                    self.attachments[pv.name] = node.name
+                    if any(e.kind == "FailedAttachVolume" and e.pod == pod.name
+                           for e in self.timeline[-50:]):
+                        self._record("SuccessfulAttachVolume", pod.name, node.name,
+                                     f'AttachVolume.Attach succeeded for volume "{pv.name}"')
+        return True
+
+    def _detach_unused(self, node_name: str) -> None:
+        """The attach/detach controller detaches volumes no pod on the node uses."""
+        used = set()
+        node = self.nodes.get(node_name)
+        for name in (node.pods if node is not None else ()):
+            for volume in self.pods[name].spec.volumes:
+                if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM:
+                    used.add(self.claims.get(volume.claim_name, ""))
+        for pv, holder in list(self.attachments.items()):
+            if holder == node_name and pv not in used:
+                del self.attachments[pv]
+        self._retry_waiting()
+
+    def _retry_waiting(self) -> None:
+        for pod in list(self.pods.values()):
+            if pod.status == "ContainerCreating" and pod.node is not None and \
+                    not pod.containers and not pod.terminating:
+                node = self.nodes[pod.node]
+                if node.up and self._attach_possible(pod, node):
+                    self._start(pod)
+
+    def _attach_possible(self, pod: Pod, node: Node) -> bool:
+        for volume in pod.spec.volumes:
+            if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM:
+                pv = self.volumes[self.claims[volume.claim_name]]
+                holder = self.attachments.get(pv.name)
+                if pv.attachable and holder is not None and holder != node.name:
+                    return False
+        return True
 
     def _update_status(self, pod: Pod) -> None:
-        failed = any(c.exit_code for c in pod.containers.values())
-        pod.status = "CrashLoopBackOff" if failed else "Running"
+        from rosim.cluster.lifecycle import update_status
+
+        update_status(self, pod)
 
     def _ship_logs(self, pod: Pod, result: ExecResult | None) -> None:
         if result is not None and result.stdout:
             self.log_store.setdefault(pod.name, []).extend(result.stdout.splitlines())
 
-    def _stop_pod(self, pod: Pod, delete_storage: bool) -> None:
-        node = self.nodes.get(pod.node) if pod.node else None
-        for ctr in pod.containers.values():
-            if ctr.state != "removed":
-                ctr.remove(force=True)
-        pod.containers = {}
-        if node is not None:
-            node.pods.discard(pod.name)
-            if delete_storage:
-                # The kubelet deletes a pod's emptyDir volumes with the pod.
-                for volume in pod.spec.volumes:
-                    if volume.kind is VolumeKind.EMPTY_DIR:
-                        if volume.medium == "Memory":
-                            node.runtime.drop_storage("memory", f"{pod.uid}-{volume.name}")
-                        else:
-                            prefix = f"/var/lib/kubelet/pods/{pod.uid}/"
-                            for key in [k for k in node.runtime._host_paths
-                                        if k.startswith(prefix)]:
-                                node.runtime.drop_storage("host", key)
+    def _remove_pod(self, pod: Pod, delete_storage: bool = True) -> None:
+        """The kubelet kills the pod's containers, removes them and its emptyDirs."""
+        from rosim.cluster.lifecycle import stop_pod
+
+        stop_pod(self, pod, delete_storage)
 
     # ------------------------------------------------------------ events
-    def crash(self, pod_name: str, container: str | None = None) -> Pod:
-        """A container exits with an error; the kubelet starts a new one in the same pod."""
-        pod = self._running(pod_name)
-        names = [container] if container else list(pod.containers)
-        node = self.node(pod.node)  # type: ignore[arg-type]
-        for name in names:
-            old = pod.container(name)
-            old.remove(force=True)
-            pod.restarts[name] = pod.restarts.get(name, 0) + 1
-            self._record("Killing", pod.name, node.name,
-                         f"Container {name} crashed; the kubelet creates a new container")
-            index = [c.name for c in pod.spec.containers].index(name)
-            self._start_container(pod, node, index)
-        self._update_status(pod)
-        return pod
+    def crash(self, pod_name: str, container: str | None = None, *, exit_code: int = 1,
+              wait: bool = True) -> Pod:
+        """A container's process exits with ``exit_code``; the kubelet replaces it.
 
-    def restart(self, pod_name: str) -> Pod:
-        """Restart the pod's containers in place, as ``crictl stop`` + ``start`` would."""
-        pod = self._running(pod_name)
-        for name, ctr in pod.containers.items():
-            ctr.restart()
-            self._ship_logs(pod, ctr.process_runs[-1] if ctr.process_runs else None)
-            self._record("Restarted", pod.name, pod.node or "", f"Container {name} restarted "
-                         "in place (same container, same writable layer)")
-        self._update_status(pod)
-        return pod
+        The dead container is kept (``logs(previous=True)``); the pod is in
+        ``CrashLoopBackOff`` for the back-off delay (10 s, 20 s, ... 5 min),
+        then a new container starts. With ``wait`` the clock advances past
+        that delay before the call returns.
+        """
+        from rosim.cluster.lifecycle import crash
 
-    def delete(self, pod_name: str, recreate: bool = True, avoid: str | None = None) -> Pod:
-        """Delete a pod; by default its controller creates a replacement (new uid)."""
+        return crash(self, pod_name, container, exit_code=exit_code, wait=wait)
+
+    def logs(self, pod_name: str, container: str | None = None, *,
+             previous: bool = False) -> str:
+        """``kubectl logs [--previous]``: what the container (or its dead one) printed."""
+        from rosim.cluster.lifecycle import logs
+
+        return logs(self, pod_name, container, previous=previous)
+
+    def delete(self, pod_name: str, avoid: str | None = None) -> Pod | None:
+        """``kubectl delete pod``: the pod and its emptyDirs go; its controller replaces it.
+
+        Returns the replacement (a new name for a Deployment's pod, the same
+        name for a StatefulSet's), or None for a bare Pod, which nothing
+        recreates. ``avoid`` keeps the replacement off that node when another
+        one can take it.
+        """
+        from rosim.cluster.disruptions import delete
+
+        return delete(self, pod_name, avoid)
+
+    def reschedule(self, pod_name: str) -> Pod | None:
+        """Delete the pod; its controller's replacement goes to another node if one fits."""
         pod = self.pod(pod_name)
-        self._stop_pod(pod, delete_storage=True)
-        self._record("Deleted", pod.name, pod.node or "", "pod deleted; its emptyDir volumes "
-                     "are deleted with it")
-        del self.pods[pod.name]
-        if not recreate:
-            return pod
-        new = Pod(pod.spec, self._new_uid(pod.name), generation=pod.generation + 1)
-        self.pods[pod.name] = new
-        self._record("Created", new.name, "", f"replacement pod uid {new.uid[:8]}")
-        self._schedule(new, avoid=avoid)
-        return new
-
-    def reschedule(self, pod_name: str) -> Pod:
-        """Delete the pod and schedule its replacement on another node if there is one."""
-        pod = self.pod(pod_name)
-        return self.delete(pod_name, avoid=pod.node)
+        return self.delete(pod.name, avoid=pod.node)
 
     def cordon(self, node_name: str) -> None:
         """Mark a node unschedulable (``kubectl cordon``)."""
         self.node(node_name).cordoned = True
-        self._record("Cordoned", "", node_name, "node marked unschedulable")
+        self._record("NodeNotSchedulable", "", node_name,
+                     f"Node {node_name} status is now: NodeNotSchedulable")
 
     def uncordon(self, node_name: str) -> None:
-        """Make a node schedulable again."""
+        """Make a node schedulable again (``kubectl uncordon``)."""
         self.node(node_name).cordoned = False
-        self._record("Uncordoned", "", node_name, "node schedulable again")
+        self._record("NodeSchedulable", "", node_name,
+                     f"Node {node_name} status is now: NodeSchedulable")
+        from rosim.cluster.workloads import reconcile_all
 
-    def drain(self, node_name: str) -> list[Pod]:
-        """``kubectl drain``: cordon the node and evict its pods to other nodes."""
-        node = self.node(node_name)
-        self.cordon(node_name)
-        moved = []
-        for name in sorted(node.pods):
-            self._record("Evicted", name, node_name, "evicted by kubectl drain")
-            moved.append(self.delete(name))
-        return moved
+        reconcile_all(self)
 
-    def fail(self, node_name: str) -> list[Pod]:
-        """The node dies: its local storage is gone; its pods are recreated elsewhere."""
-        node = self.node(node_name)
-        node.ready = False
-        self._record("NodeNotReady", "", node_name, "node failed: its disks and everything on "
-                     "them are gone")
-        moved = []
-        for name in sorted(node.pods):
-            pod = self.pods[name]
-            for ctr in pod.containers.values():
-                if ctr.state != "removed":
-                    ctr.remove(force=True)
-            pod.containers = {}
-            node.pods.discard(name)
-            del self.pods[name]
-            self._record("TaintManagerEviction", name, node_name,
-                         "pod deleted from the failed node")
-            new = Pod(pod.spec, self._new_uid(name), generation=pod.generation + 1)
-            self.pods[name] = new
-            self._schedule(new)
-            moved.append(new)
-        # Everything stored on the node goes with it.
-        old_runtime = node.runtime
-        for key in list(old_runtime._host_paths):
-            old_runtime.drop_storage("host", key)
-        for key in list(old_runtime._volumes):
-            old_runtime.drop_storage("volume", key)
-        for key in list(old_runtime._memory):
-            old_runtime.drop_storage("memory", key)
-        return moved
+    def drain(self, node_name: str, *, force: bool = False,
+              delete_emptydir_data: bool = False, ignore_daemonsets: bool = False) -> list[Pod]:
+        """``kubectl drain``: cordon the node and evict its pods, with kubectl's guards.
+
+        Refuses (:class:`~rosim.LifecycleError` with kubectl's message, the
+        node left cordoned) pods without a controller unless ``force``, pods
+        with an ``emptyDir`` unless ``delete_emptydir_data`` and DaemonSet
+        pods unless ``ignore_daemonsets``. Returns the replacement pods.
+        """
+        from rosim.cluster.disruptions import drain
+
+        return drain(self, node_name, force=force, delete_emptydir_data=delete_emptydir_data,
+                     ignore_daemonsets=ignore_daemonsets)
+
+    def fail(self, node_name: str, *, wait: bool = True) -> list[Pod]:
+        """The node stops: NotReady after 40 s, its pods evicted after their 300 s
+        toleration (see :func:`rosim.cluster.disruptions.fail`). With ``wait`` the
+        clock runs until the controllers have done what they will; returns the
+        replacement pods."""
+        from rosim.cluster.disruptions import fail
+
+        return fail(self, node_name, wait=wait)
 
     def recover(self, node_name: str) -> None:
-        """Bring a failed node back, empty (a replacement machine with the same name)."""
-        node = self.node(node_name)
-        node.ready = True
-        self._record("NodeReady", "", node_name, "node is back, with empty disks")
+        """A failed node comes back with its disks: its kubelet removes the pods
+        deleted meanwhile; local data (hostPath, local PVs) is there again."""
+        from rosim.cluster.disruptions import recover
+
+        recover(self, node_name)
+
+    def delete_node(self, node_name: str) -> None:
+        """``kubectl delete node``: its pods are removed from the API; controllers
+        (a StatefulSet too) replace them. The machine's disks go with it."""
+        from rosim.cluster.disruptions import delete_node
+
+        delete_node(self, node_name)
 
     # ------------------------------------------------------------ storage
     def usage(self, pod_name: str) -> Any:
         """Where a pod's bytes are: a :class:`~rosim.cluster.kubelet.PodUsage`."""
         from rosim.cluster.kubelet import pod_usage
 
-        return pod_usage(self, pod_name)
+        return pod_usage(self, self.pod(pod_name).name)
 
     def disk(self, node_name: str) -> Any:
         """A node's disk (capacity, used, available, DiskPressure)."""
@@ -506,26 +780,23 @@ class Cluster:
         return node_disk(self, node_name)
 
     def evict(self, pod_name: str, message: str) -> Pod:
-        """Evict a pod: ``Failed``/``Evicted``; its containers and emptyDirs go."""
-        pod = self.pod(pod_name)
-        node = pod.node or ""
-        self._stop_pod(pod, delete_storage=True)
-        pod.status = "Evicted"
-        pod.message = message
-        self._record("Evicted", pod.name, node, message.strip())
-        return pod
+        """The kubelet evicts a pod: ``Failed``/``Evicted``; its containers and
+        emptyDirs go; its controller (if any) replaces it."""
+        from rosim.cluster.disruptions import evict
+
+        return evict(self, pod_name, message)
 
     def kubelet_sync(self) -> list[str]:
         """One pass of every kubelet's eviction manager; returns the evicted pods."""
-        from rosim.cluster.kubelet import sync
+        from rosim.cluster.eviction import sync
 
         return sync(self)
 
     def tick(self, seconds: float = 10.0) -> list[str]:
         """Advance the clock, run the eviction managers, sample every node's disk."""
-        if seconds < 0:
+        if not isinstance(seconds, int | float) or seconds < 0:
             raise ConfigError(f"seconds(={seconds!r}) must be >= 0.")
-        self.clock += seconds
+        self.advance(seconds)
         evicted = self.kubelet_sync()
         for name in self.nodes:
             disk = self.disk(name)
@@ -535,7 +806,11 @@ class Cluster:
     def _running(self, pod_name: str) -> Pod:
         pod = self.pod(pod_name)
         if not pod.containers:
-            raise LifecycleError(f"pod {pod_name!r} has no containers ({pod.status}).")
+            raise LifecycleError(f"pod {pod.name!r} has no containers ({pod.status}).")
+        node = self.nodes.get(pod.node or "")
+        if node is None or not node.up:
+            raise LifecycleError(f"pod {pod.name!r}: its node {pod.node} does not answer "
+                                 "(the node is down).")
         return pod
 
     # ------------------------------------------------------------ using pods

@@ -5,12 +5,18 @@ table:
 
 * :func:`survival_table` — for each place a pod can write (the container's
   writable layer, a runtime tmpfs, ``emptyDir``, ``emptyDir`` in memory,
-  ``hostPath``, a network PVC, a local PVC) and each event (restart in place,
-  crash and kubelet restart, rescheduling, node drain, node failure): is a
-  file written there before the event still readable by the pod after it?
-* :func:`run_app_story` — the ``logapp`` web app serves requests, logging to
-  ``/var/log/myapp.log`` and appending records to ``/data``, while events
-  happen; the result counts records written and records still readable.
+  ``hostPath``, a network PVC, a local PVC) and each Kubernetes event (a
+  container crash, ``kubectl delete pod``, ``kubectl drain``, a node
+  failure): is a file written there before the event still readable by the
+  Deployment's pod after it — ``kept``, ``lost``, or ``unreachable`` (the
+  data is intact on a node the pod cannot use)?
+* :func:`run_app_story` — the ``logapp`` web app, a one-replica Deployment,
+  serves requests, logging to ``/var/log/myapp.log`` and appending records
+  to ``/data``, while events happen; the result counts records written and
+  records still readable.
+
+The app runs as a Deployment, as real apps do: a deleted or evicted pod is
+replaced by a new pod (new name, new uid). A bare Pod would not come back.
 
 >>> story = run_app_story(logs="layer", data="pvc", events=["crash"], requests=5)
 >>> [(s.event, s.written["data"], s.readable["data"], s.readable["logs"]) for s in story.steps]
@@ -28,8 +34,11 @@ from typing import Any
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 
-__all__ = ["AppStep", "AppStory", "PodEvent", "StorageKind", "SurvivalTable", "app_manifest",
-           "parse_event", "run_app_story", "survival_table"]
+__all__ = ["AppStep", "AppStory", "PodEvent", "StorageKind", "Survival", "SurvivalTable",
+           "app_manifest", "deployment", "parse_event", "run_app_story", "survival_table"]
+
+#: How the story names its app's pod: whichever pod the Deployment runs.
+_APP = "deployment/myapp"
 
 
 class StorageKind(StrEnum):
@@ -46,9 +55,15 @@ class StorageKind(StrEnum):
 
 
 class PodEvent(StrEnum):
-    """What happens to the pod (domain.md §5)."""
+    """What happens to the pod: Kubernetes events (domain.md §5).
 
-    RESTART = "restart"
+    ``crash``: the container's process dies and the kubelet starts a new
+    container; ``reschedule``: ``kubectl delete pod``, and the Deployment's
+    replacement lands on another node; ``drain``: ``kubectl drain
+    --delete-emptydir-data`` of the pod's node; ``node-failure``: the node
+    stops, and the control plane reacts on its timeline.
+    """
+
     CRASH = "crash"
     RESCHEDULE = "reschedule"
     DRAIN = "drain"
@@ -56,9 +71,8 @@ class PodEvent(StrEnum):
 
 
 _EVENT_LABELS = {
-    PodEvent.RESTART: "container restarted in place",
-    PodEvent.CRASH: "container crash, kubelet restart",
-    PodEvent.RESCHEDULE: "pod deleted, rescheduled",
+    PodEvent.CRASH: "container crash, new container",
+    PodEvent.RESCHEDULE: "pod deleted, replaced",
     PodEvent.DRAIN: "node drained",
     PodEvent.NODE_FAILURE: "node failure",
 }
@@ -74,17 +88,27 @@ _KIND_LABELS = {
 }
 
 
-def _apply_event(cluster: Cluster, pod: str, event: PodEvent) -> None:
-    if event is PodEvent.RESTART:
-        cluster.restart(pod)
-    elif event is PodEvent.CRASH:
-        cluster.crash(pod)
+def _apply_event(cluster: Cluster, ref: str, event: PodEvent) -> None:
+    pod = cluster.pod(ref)
+    if event is PodEvent.CRASH:
+        if pod.containers:
+            cluster.crash(pod.name)
+        elif pod.waiting:
+            # Already crash-looping: the next restart fails by itself.
+            cluster.advance(max(pod.waiting.values()) - cluster.clock)
     elif event is PodEvent.RESCHEDULE:
-        cluster.reschedule(pod)
+        cluster.reschedule(pod.name)
     elif event is PodEvent.DRAIN:
-        cluster.drain(cluster.pod(pod).node)  # type: ignore[arg-type]
+        cluster.drain(pod.node, delete_emptydir_data=True)  # type: ignore[arg-type]
     else:
-        cluster.fail(cluster.pod(pod).node)  # type: ignore[arg-type]
+        cluster.fail(pod.node)  # type: ignore[arg-type]
+
+
+def deployment(name: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
+    """A one-replica Deployment manifest around ``pod_spec``."""
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec}}}
 
 
 def _volume(kind: StorageKind, name: str) -> dict[str, Any] | None:
@@ -109,23 +133,36 @@ def _prepare_claims(cluster: Cluster, kinds: dict[str, StorageKind], first_node:
 
 
 # ----------------------------------------------------------------- survival
+class Survival(StrEnum):
+    """What became of a file after an event, seen from the workload's pod."""
+
+    KEPT = "kept"
+    LOST = "lost"
+    #: Intact, on a node the pod does not run on or cannot reach.
+    UNREACHABLE = "unreachable"
+
+
 @dataclass(frozen=True)
 class SurvivalTable:
-    """``cells[(kind, event)]``: was the file still readable after the event?"""
+    """``cells[(kind, event)]``: what became of the file after the event."""
 
     kinds: tuple[StorageKind, ...]
     events: tuple[PodEvent, ...]
-    cells: dict[tuple[StorageKind, PodEvent], bool]
+    cells: dict[tuple[StorageKind, PodEvent], Survival]
 
     def survives(self, kind: str, event: str) -> bool:
         """Whether data in ``kind`` is still readable by the pod after ``event``."""
+        return self.cells[(StorageKind(kind), PodEvent(event))] is Survival.KEPT
+
+    def outcome(self, kind: str, event: str) -> Survival:
+        """``kept``, ``lost`` or ``unreachable`` for data in ``kind`` after ``event``."""
         return self.cells[(StorageKind(kind), PodEvent(event))]
 
     def rows(self) -> list[tuple[str, ...]]:
-        """Header and one row per storage kind, ``kept``/``lost`` per event."""
+        """Header and one row per storage kind, ``kept``/``lost``/``unreachable`` per event."""
         head = ("storage", *(_EVENT_LABELS[e] for e in self.events))
-        return [head, *((_KIND_LABELS[k], *("kept" if self.cells[(k, e)] else "lost"
-                                            for e in self.events)) for k in self.kinds)]
+        return [head, *((_KIND_LABELS[k], *(self.cells[(k, e)].value for e in self.events))
+                        for k in self.kinds)]
 
     def __str__(self) -> str:
         rows = self.rows()
@@ -136,7 +173,7 @@ class SurvivalTable:
     def _repr_html_(self) -> str:
         rows = self.rows()
         head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        colour = {"kept": "#009E73", "lost": "#D55E00"}
+        colour = {"kept": "#009E73", "lost": "#D55E00", "unreachable": "#0072B2"}
         body = "".join("<tr>" + f"<td>{html.escape(r[0])}</td>" + "".join(
             f'<td style="background:{colour[c]};color:white">{c}</td>' for c in r[1:])
             + "</tr>" for r in rows[1:])
@@ -147,8 +184,17 @@ _PROBE_KINDS = (StorageKind.LAYER, StorageKind.EMPTY_DIR, StorageKind.EMPTY_DIR_
                 StorageKind.HOST_PATH, StorageKind.PVC, StorageKind.PVC_LOCAL)
 
 
-def _probe_survival(event: PodEvent, kind: StorageKind) -> bool:
-    """One pod writes a file to ``kind``; is it readable after ``event``?"""
+_POD_SCOPED = (StorageKind.LAYER, StorageKind.TMPFS, StorageKind.EMPTY_DIR,
+               StorageKind.EMPTY_DIR_MEMORY)
+
+
+def _probe_survival(event: PodEvent, kind: StorageKind) -> Survival:
+    """A Deployment's pod writes a file to ``kind``; what became of it after ``event``?
+
+    Data that belongs to the pod or its container (layer, tmpfs, emptyDir)
+    and is not readable is lost; data of the node (hostPath, a local PV)
+    that the pod cannot read is unreachable: intact where it was.
+    """
     cluster = Cluster(nodes=3, read_only=kind is StorageKind.TMPFS, seed=0)
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
@@ -158,16 +204,18 @@ def _probe_survival(event: PodEvent, kind: StorageKind) -> bool:
         _prepare_claims(cluster, {"probe": kind}, "node-1")
         volumes.append(volume)
         mounts.append({"name": "probe", "mountPath": path})
-    cluster.apply({"metadata": {"name": "probe"}, "spec": {
+    cluster.apply(deployment("probe", {
         "volumes": volumes, "containers": [{
             "name": "probe", "image": "busybox", "command": ["sleep", "3600"],
-            "volumeMounts": mounts}]}})
-    cluster.exec("probe", f"touch {path}/marker")
-    _apply_event(cluster, "probe", event)
-    pod = cluster.pod("probe")
-    if not pod.containers:
-        return False
-    return pod.container().sh(f"test -e {path}/marker").ok
+            "volumeMounts": mounts}]}))
+    cluster.exec("deploy/probe", f"touch {path}/marker")
+    _apply_event(cluster, "deploy/probe", event)
+    pod = cluster.pod("deploy/probe")
+    node = cluster.nodes.get(pod.node or "")
+    if pod.containers and node is not None and node.up and \
+            pod.container().sh(f"test -e {path}/marker").ok:
+        return Survival.KEPT
+    return Survival.LOST if kind in _POD_SCOPED else Survival.UNREACHABLE
 
 
 def survival_table(events: Sequence[str] | None = None) -> SurvivalTable:
@@ -181,7 +229,7 @@ def survival_table(events: Sequence[str] | None = None) -> SurvivalTable:
 # ----------------------------------------------------------------- the app
 def app_manifest(logs: str = "layer", data: str = "layer", read_only: bool = False,
                  name: str = "myapp") -> dict[str, Any]:
-    """The ``logapp`` Pod manifest with its logs and data on the given storage.
+    """The ``logapp`` Deployment manifest with its logs and data on the given storage.
 
     ``logs``: ``layer``, ``emptyDir``, ``emptyDir-memory``, ``hostPath``,
     ``pvc``, ``pvc-local`` or ``stdout``; ``data``: the same but ``stdout``.
@@ -204,8 +252,7 @@ def app_manifest(logs: str = "layer", data: str = "layer", read_only: bool = Fal
                                  "volumeMounts": mounts}
     if read_only:
         container["securityContext"] = {"readOnlyRootFilesystem": True}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"volumes": volumes, "containers": [container]}}
+    return deployment(name, {"volumes": volumes, "containers": [container]})
 
 
 def parse_event(value: str) -> PodEvent:
@@ -272,10 +319,11 @@ class AppStory:
 
 
 def _count(cluster: Cluster, story_logs: StorageKind) -> dict[str, int]:
-    pod = cluster.pod("myapp")
-    shipped = sum(1 for line in cluster.log_store.get("myapp", [])
-                  if "handled a request" in line)
-    if not pod.containers:
+    pod = cluster.pod(_APP)
+    shipped = sum(1 for name, lines in cluster.log_store.items() if name.startswith("myapp-")
+                  for line in lines if "handled a request" in line)
+    node = cluster.nodes.get(pod.node or "")
+    if not pod.containers or node is None or not node.up:
         return {"logs": shipped if story_logs is StorageKind.STDOUT else 0, "data": 0}
     ctr = pod.container()
 
@@ -304,35 +352,37 @@ def run_app_story(logs: str = "layer", data: str = "layer",
     log_kind = _kind(logs, "logs")
     cluster = Cluster(nodes=nodes, seed=seed)
     _prepare_claims(cluster, {"logs": log_kind, "data": _kind(data, "data")}, "node-1")
-    pod = cluster.apply(app_manifest(logs, data, read_only))
-    deploy_log = pod.container().logs() if pod.containers else ""
+    pod = cluster.apply(app_manifest(logs, data, read_only)).pod
+    deploy_log = cluster.logs(pod.name)
     written = {"logs": 0, "data": 0}
     steps: list[AppStep] = []
     #: (step index, last error line) of every batch of requests that failed.
     failures: list[tuple[int, str]] = []
 
     def serve() -> None:
-        current = cluster.pod("myapp")
+        current = cluster.pod(_APP)
         if current.status != "Running" or not requests:
             return
-        result = cluster.exec("myapp", ["python3", "/app/app.py", "handle", str(requests)])
+        result = cluster.exec(current.name, ["python3", "/app/app.py", "handle",
+                                             str(requests)])
         if not result.ok:
             failures.append((len(steps), (result.stderr.strip().splitlines() or [""])[-1]))
         if result.ok:
             written["logs"] += requests
             written["data"] += requests
             if log_kind is StorageKind.STDOUT:
-                cluster.log_store.setdefault("myapp", []).extend(result.stdout.splitlines())
+                cluster.log_store.setdefault(current.name, []).extend(
+                    result.stdout.splitlines())
 
     def step(name: str) -> None:
-        current = cluster.pod("myapp")
+        current = cluster.pod(_APP)
         steps.append(AppStep(name, current.node, current.status, dict(written),
                              _count(cluster, log_kind)))
 
     serve()
     step("deploy")
     for i, event in enumerate(chosen):
-        _apply_event(cluster, "myapp", event)
+        _apply_event(cluster, _APP, event)
         step(event.value)
         if i < len(chosen) - 1:
             serve()

@@ -120,7 +120,8 @@ class QuotaTenant:
     ``None``); ``empty_dir`` mounts an ``emptyDir`` there. ``read_only``,
     ``request``, ``limit`` and ``priority`` are the pod's
     ``readOnlyRootFilesystem``, ``resources.requests`` and
-    ``resources.limits`` ``ephemeral-storage``, and ``spec.priority``.
+    ``resources.limits`` ``ephemeral-storage``, and the value of the
+    PriorityClass its ``priorityClassName`` names.
     Sizes are Kubernetes quantities or bytes. Raises
     :class:`~rosim.ConfigError` naming a bad field.
     """
@@ -204,18 +205,31 @@ class QuotaTenant:
             container["resources"] = resources
         spec: dict[str, Any] = {}
         if self.priority:
-            spec["priority"] = self.priority
+            spec["priorityClassName"] = self.priority_class
         if volumes:
             spec["volumes"] = volumes
         spec["containers"] = [container]
         return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": self.name},
                 "spec": spec}
 
+    @property
+    def priority_class(self) -> str:
+        """The PriorityClass its pod names (``priority-N``), or "" at priority 0."""
+        return f"priority-{self.priority}" if self.priority else ""
+
+    def documents(self) -> list[dict[str, Any]]:
+        """What ``kubectl apply`` gets: the PriorityClass (if any), then the Pod."""
+        docs = []
+        if self.priority:
+            docs.append({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                         "metadata": {"name": self.priority_class}, "value": self.priority})
+        return [*docs, self.manifest()]
+
     def yaml(self) -> str:
-        """The Pod manifest in YAML."""
+        """The manifests in YAML: the PriorityClass (if any) and the Pod."""
         import yaml
 
-        return yaml.safe_dump(self.manifest(), sort_keys=False)
+        return yaml.safe_dump_all(self.documents(), sort_keys=False)
 
 
 def quota_tenants(writes: int | str = "20Gi", where: str = "layer", *, read_only: bool = False,
@@ -324,7 +338,7 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
     for t in tenants:
         if t.claim is not None:
             cluster.add_persistent_volume(f"{t.claim}-pv", t.quota, claim=t.claim)
-        cluster.apply(t.manifest())
+        cluster.apply(t.documents())
     apps = [_App(t, duration) for t in tenants]
     samples: list[QuotaSample] = []
     events: list[QuotaEvent] = []

@@ -25,7 +25,8 @@ from rosim._errors import ConfigError, ManifestError
 from rosim.cluster.quantity import parse_quantity
 from rosim.fs.paths import container_path
 
-__all__ = ["ContainerSpec", "PodSpec", "VolumeKind", "VolumeMountSpec", "VolumeSpec"]
+__all__ = ["ContainerSpec", "PodSpec", "VolumeKind", "VolumeMountSpec", "VolumeSpec",
+           "parse_pod_spec"]
 
 
 class VolumeKind(StrEnum):
@@ -34,6 +35,8 @@ class VolumeKind(StrEnum):
     EMPTY_DIR = "emptyDir"
     HOST_PATH = "hostPath"
     PERSISTENT_VOLUME_CLAIM = "persistentVolumeClaim"
+    CONFIG_MAP = "configMap"
+    SECRET = "secret"
 
 
 _HOST_PATH_TYPES = ("", "DirectoryOrCreate", "Directory", "FileOrCreate", "File")
@@ -52,6 +55,8 @@ class VolumeSpec:
     type: str = ""
     claim_name: str = ""
     read_only: bool = False
+    #: The ConfigMap (``configMap.name``) or Secret (``secret.secretName``) it shows.
+    source_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,11 @@ class PodSpec:
     volumes: tuple[VolumeSpec, ...] = ()
     namespace: str = "default"
     labels: dict[str, str] = field(default_factory=dict)
-    priority: int = 0
+    #: ``spec.priority`` as the manifest gives it (the Priority admission plugin
+    #: refuses a value that differs from its ``priorityClassName``'s).
+    priority: int | None = None
+    priority_class_name: str = ""
+    restart_policy: str = "Always"
 
     @classmethod
     def from_yaml(cls, text: str | bytes, *, source: str = "manifest") -> PodSpec:
@@ -110,37 +119,59 @@ class PodSpec:
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> PodSpec:
-        """Parse a Pod manifest (``metadata`` + ``spec``) given as a dict."""
+        """Parse a Pod manifest (``metadata`` + ``spec``) given as a dict.
+
+        Unknown fields are refused with their path, as ``kubectl apply`` does.
+        """
         if not isinstance(manifest, Mapping):
             raise ConfigError(f"manifest(={manifest!r}) must be a mapping with metadata and spec.")
         kind = manifest.get("kind", "Pod")
         if kind != "Pod":
-            raise ConfigError(f"kind(={kind!r}) must be 'Pod'.")
+            raise ConfigError(f"kind(={kind!r}) must be 'Pod'; use Cluster.apply or "
+                              "pod_templates for other kinds.")
+        from rosim.cluster.schema import check_fields
+
+        check_fields(manifest, "Pod", "")
         metadata = _map(manifest.get("metadata", {}), "metadata")
         name = _str(metadata.get("name"), "metadata.name", required=True)
-        spec = _map(manifest.get("spec"), "spec", required=True)
-        volumes = tuple(_volume(v, f"spec.volumes[{i}]")
-                        for i, v in enumerate(_list(spec.get("volumes", []), "spec.volumes")))
-        names = [v.name for v in volumes]
-        for i, volume in enumerate(volumes):
-            if names.index(volume.name) != i:
-                raise ConfigError(f"spec.volumes[{i}].name(={volume.name!r}) is used twice.")
-        raw = _list(spec.get("containers"), "spec.containers", required=True)
-        if not raw:
-            raise ConfigError("spec.containers must hold at least one container.")
-        containers = tuple(_container(c, f"spec.containers[{i}]", names)
-                           for i, c in enumerate(raw))
-        cnames = [c.name for c in containers]
-        for i, c in enumerate(containers):
-            if cnames.index(c.name) != i:
-                raise ConfigError(f"spec.containers[{i}].name(={c.name!r}) is used twice.")
-        priority = spec.get("priority", 0)
-        if not isinstance(priority, int) or isinstance(priority, bool):
-            raise ConfigError(f"spec.priority(={priority!r}) must be an integer.")
-        labels = _map(metadata.get("labels", {}), "metadata.labels")
-        return cls(name, containers, volumes,
-                   namespace=_str(metadata.get("namespace", "default"), "metadata.namespace"),
-                   labels={str(k): str(v) for k, v in labels.items()}, priority=priority)
+        return parse_pod_spec(name, metadata, manifest.get("spec"), "spec")
+
+
+def parse_pod_spec(name: str, metadata: Mapping[str, Any], raw_spec: Any,
+                   where: str) -> PodSpec:
+    """Read a pod ``spec`` found at field path ``where`` (``spec`` for a Pod,
+    ``spec.template.spec`` for a workload's pod template) for pod ``name``."""
+    spec = _map(raw_spec, where, required=True)
+    volumes = tuple(_volume(v, f"{where}.volumes[{i}]")
+                    for i, v in enumerate(_list(spec.get("volumes", []), f"{where}.volumes")))
+    names = [v.name for v in volumes]
+    for i, volume in enumerate(volumes):
+        if names.index(volume.name) != i:
+            raise ConfigError(f"{where}.volumes[{i}].name(={volume.name!r}) is used twice.")
+    raw = _list(spec.get("containers"), f"{where}.containers", required=True)
+    if not raw:
+        raise ConfigError(f"{where}.containers must hold at least one container.")
+    containers = tuple(_container(c, f"{where}.containers[{i}]", names)
+                       for i, c in enumerate(raw))
+    cnames = [c.name for c in containers]
+    for i, c in enumerate(containers):
+        if cnames.index(c.name) != i:
+            raise ConfigError(f"{where}.containers[{i}].name(={c.name!r}) is used twice.")
+    priority = spec.get("priority")
+    if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool)):
+        raise ConfigError(f"{where}.priority(={priority!r}) must be an integer.")
+    policy = spec.get("restartPolicy", "Always")
+    if policy not in ("Always", "OnFailure", "Never"):
+        raise ConfigError(f"{where}.restartPolicy(={policy!r}) must be 'Always', 'OnFailure' "
+                          "or 'Never'.")
+    labels = _map(metadata.get("labels", {}), "metadata.labels")
+    return PodSpec(name, containers, volumes,
+                   namespace=_str(metadata.get("namespace", "default"), "metadata.namespace")
+                   or "default",
+                   labels={str(k): str(v) for k, v in labels.items()}, priority=priority,
+                   priority_class_name=_str(spec.get("priorityClassName", ""),
+                                            f"{where}.priorityClassName"),
+                   restart_policy=policy)
 
 
 def _map(value: Any, where: str, required: bool = False) -> Mapping[str, Any]:
@@ -177,9 +208,13 @@ def _volume(raw: Any, where: str) -> VolumeSpec:
     data = _map(raw, where, required=True)
     name = _str(data.get("name"), f"{where}.name", required=True)
     kinds = [k for k in VolumeKind if k.value in data]
-    if len(kinds) != 1:
-        raise ConfigError(f"{where}(name={name!r}) must have exactly one of emptyDir, "
-                          "hostPath, persistentVolumeClaim.")
+    others = [k for k in data if k != "name" and k not in {v.value for v in VolumeKind}]
+    if others and not kinds:
+        raise ConfigError(f"{where}.{others[0]}: rosim does not simulate this volume type; "
+                          "it simulates " + ", ".join(k.value for k in VolumeKind) + ".")
+    if len(kinds) != 1 or others:
+        raise ConfigError(f"{where}(name={name!r}) must have exactly one of "
+                          + ", ".join(k.value for k in VolumeKind) + ".")
     kind = kinds[0]
     body = _map(data[kind.value], f"{where}.{kind.value}") if data[kind.value] is not None else {}
     if kind is VolumeKind.EMPTY_DIR:
@@ -198,6 +233,11 @@ def _volume(raw: Any, where: str) -> VolumeSpec:
             raise ConfigError(f"{where}.hostPath.type(={host_type!r}) must be one of "
                               + ", ".join(repr(t) for t in _HOST_PATH_TYPES) + ".")
         return VolumeSpec(name, kind, path=path, type=host_type)
+    if kind in (VolumeKind.CONFIG_MAP, VolumeKind.SECRET):
+        key = "name" if kind is VolumeKind.CONFIG_MAP else "secretName"
+        return VolumeSpec(name, kind, read_only=True,
+                          source_name=_str(body.get(key), f"{where}.{kind.value}.{key}",
+                                           required=True))
     claim = _str(body.get("claimName"), f"{where}.persistentVolumeClaim.claimName",
                  required=True)
     read_only = _bool(body.get("readOnly", False), f"{where}.persistentVolumeClaim.readOnly")

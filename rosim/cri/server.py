@@ -156,10 +156,18 @@ class CrioServer:
                                    hostname=pod.config.hostname)
 
     def start(self, ctr_id: str) -> None:
-        """``crictl start``."""
+        """``crictl start``: only a container in the created state starts.
+
+        CRI-O refuses any other (``container ID is not in created state:
+        stopped``): a container that ran is never started again; the kubelet
+        creates a new one instead.
+        """
         entry: _Ctr = self._find(self._ctrs, ctr_id, "container")
         if self._pods[entry.pod_id].state != "Ready":
             raise LifecycleError(f"container id(={entry.id[:13]!r}): its sandbox is stopped.")
+        state = str(entry.container.state)
+        if state != "created":
+            raise LifecycleError(f"container {entry.id} is not in created state: {state}")
         entry.container.start()
 
     def container(self, ctr_id: str) -> Container:

@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["STREAM_COLOURS", "SURVIVAL_COLOURS", "DataLossExplorer", "data_loss_explorer",
            "loss_summary", "plot_story", "plot_survival"]
 
-#: Okabe–Ito colours: kept (bluish green), lost (vermillion).
-SURVIVAL_COLOURS = {"kept": "#009E73", "lost": "#D55E00"}
+#: Okabe–Ito colours: kept (bluish green), lost (vermillion), unreachable (blue).
+SURVIVAL_COLOURS = {"kept": "#009E73", "lost": "#D55E00", "unreachable": "#0072B2"}
 
 #: Okabe–Ito colours of the "still readable" lines, and of what was written and lost.
 STREAM_COLOURS = {"logs": "#0072B2", "data": "#E69F00", "written": "#000000",
@@ -60,14 +60,12 @@ _STREAM_FILES = {"logs": "/var/log/myapp.log", "data": "/data/records.txt"}
 _STREAM_UNITS = {"logs": "log lines", "data": "data records"}
 _STEP_LABELS = {
     "deploy": "deploy",
-    PodEvent.RESTART.value: "restart\nin place",
     PodEvent.CRASH.value: "crash,\nnew container",
     PodEvent.RESCHEDULE.value: "pod\nrescheduled",
     PodEvent.DRAIN.value: "node\ndrained",
     PodEvent.NODE_FAILURE.value: "node\nfailure",
 }
 _EVENT_BUTTONS = {
-    PodEvent.RESTART: "restart in place",
     PodEvent.CRASH: "crash",
     PodEvent.RESCHEDULE: "reschedule",
     PodEvent.DRAIN: "drain node",
@@ -80,7 +78,8 @@ _DEFAULT_EVENTS = (PodEvent.CRASH.value, PodEvent.RESCHEDULE.value,
 
 # ----------------------------------------------------------------- survival
 def plot_survival(table: SurvivalTable, title: str | None = None) -> Figure:
-    """Draw a storage kind × event grid of ``kept`` (green) and ``lost`` (vermillion).
+    """Draw a storage kind × event grid: ``kept`` (green), ``lost`` (vermillion),
+    ``unreachable`` (blue: intact on a node the pod cannot use).
 
     Rows are the table's storage kinds, columns its events, in the table's
     order and with the labels of :meth:`SurvivalTable.rows`.

@@ -1,0 +1,163 @@
+"""The kubelet's eviction manager: its checks, their order, its pace, its messages.
+
+One call of :func:`sync` is one pass of the eviction manager on every node
+(the kubelet runs one every 10 s, :data:`EVICTION_INTERVAL`), as the kubelet
+does it (domain.md §6):
+
+1. **Local storage limits**, per pod, in this order; every pod over a limit
+   is evicted in this pass, with the message of the first check it fails:
+
+   * an ``emptyDir`` over its ``sizeLimit`` (not enforced at write time):
+     ``Usage of EmptyDir volume "NAME" exceeds the limit "LIMIT". ``;
+   * the pod over the sum of its containers' declared
+     ``limits.ephemeral-storage`` (layers + logs + disk ``emptyDir``):
+     ``Pod ephemeral local storage usage exceeds the total limit of
+     containers LIMIT. ``;
+   * a container over its own limit (layer + logs): ``Container NAME
+     exceeded its local ephemeral storage limit "LIMIT". ``.
+
+   ``emptyDir`` usage is what the kubelet measured last, refreshed every
+   :data:`VOLUME_STATS_PERIOD` (60 s, ``volumeStatsAggPeriod``): a fast
+   writer is seen late.
+2. **Node pressure**: ``nodefs.available`` under its threshold (10 %) sets
+   ``DiskPressure``. The kubelet first reclaims node-level resources — the
+   dead containers it keeps (their layers and logs) — and evicts a pod only
+   if that was not enough: **at most one pod per pass**, ranked: pods using
+   more than they request first, then lower priority, then the largest use
+   beyond the request.
+
+Quantities in messages print as Kubernetes quantities (``1Gi``, ``1536Mi``,
+or bytes when not a multiple of 1024), as ``resource.Quantity`` does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rosim.cluster.kubelet import PodUsage, node_disk, pod_usage
+from rosim.cluster.quantity import format_quantity
+from rosim.cluster.spec import VolumeKind
+
+if TYPE_CHECKING:
+    from rosim.cluster.cluster import Cluster, Node, Pod
+
+__all__ = ["EVICTION_INTERVAL", "VOLUME_STATS_PERIOD", "limit_violation", "reclaim", "sync"]
+
+#: Seconds between two passes of the eviction manager.
+EVICTION_INTERVAL = 10.0
+#: ``volumeStatsAggPeriod``: how often the kubelet measures a pod's volumes.
+VOLUME_STATS_PERIOD = 60.0
+
+_DONE = ("Evicted", "Completed", "Error")
+
+
+def _observed(cluster: Cluster, pod: Pod) -> PodUsage:
+    """The pod's usage as the kubelet knows it: emptyDir figures up to 60 s old."""
+    usage = pod_usage(cluster, pod.name)
+    cache = cluster._volume_stats
+    seen = cache.get(pod.uid)
+    if seen is None or cluster.clock - seen[0] >= VOLUME_STATS_PERIOD:
+        cache[pod.uid] = (cluster.clock, dict(usage.empty_dirs))
+    else:
+        usage.empty_dirs.clear()
+        usage.empty_dirs.update(seen[1])
+    return usage
+
+
+def limit_violation(pod: Pod, usage: PodUsage) -> str | None:
+    """The message of the first local-storage limit ``pod`` is over, or None."""
+    for volume in pod.spec.volumes:
+        if volume.kind is VolumeKind.EMPTY_DIR and volume.medium != "Memory" and \
+                volume.size_limit is not None and \
+                usage.empty_dirs.get(volume.name, 0) > volume.size_limit:
+            return (f'Usage of EmptyDir volume "{volume.name}" exceeds the limit '
+                    f'"{format_quantity(volume.size_limit)}". ')
+    limits = [c.ephemeral_storage_limit for c in pod.spec.containers
+              if c.ephemeral_storage_limit is not None]
+    if limits and usage.ephemeral > sum(limits):
+        return ("Pod ephemeral local storage usage exceeds the total limit of containers "
+                f"{format_quantity(sum(limits))}. ")
+    for spec in pod.spec.containers:
+        limit = spec.ephemeral_storage_limit
+        if limit is None:
+            continue
+        used = usage.layers.get(spec.name, 0) + usage.logs.get(spec.name, 0)
+        if used > limit:
+            return (f"Container {spec.name} exceeded its local ephemeral storage limit "
+                    f'"{format_quantity(limit)}". ')
+    return None
+
+
+def reclaim(cluster: Cluster, node: Node) -> int:
+    """Node-level reclaim: remove every dead container on the node; bytes freed."""
+    before = node_disk(cluster, node.name).used
+    for name in sorted(node.pods):
+        pod = cluster.pods[name]
+        for ctr in pod.dead.values():
+            if ctr.state != "removed":
+                ctr.remove(force=True)
+        pod.dead.clear()
+    return before - node_disk(cluster, node.name).used
+
+
+def _request(pod: Pod) -> int:
+    return sum(c.ephemeral_storage_request or 0 for c in pod.spec.containers)
+
+
+def _pressure_message(pod: Pod, usage: PodUsage, threshold: int, available: int) -> str:
+    text = ("The node was low on resource: ephemeral-storage. Threshold quantity: "
+            f"{format_quantity(threshold)}, available: {format_quantity(available)}. ")
+    for spec in pod.spec.containers:
+        used = usage.layers.get(spec.name, 0) + usage.logs.get(spec.name, 0)
+        request = spec.ephemeral_storage_request or 0
+        if used > request:
+            text += (f"Container {spec.name} was using {format_quantity(used)}, request is "
+                     f"{format_quantity(request)}, has larger consumption of "
+                     "ephemeral-storage. ")
+    return text
+
+
+def sync(cluster: Cluster) -> list[str]:
+    """One pass of the eviction manager on every node; return the evicted pods."""
+    evicted: list[str] = []
+    for node in list(cluster.nodes.values()):
+        if not node.up:
+            continue
+        live = [cluster.pods[n] for n in sorted(node.pods)
+                if cluster.pods[n].status not in _DONE]
+        usages = {pod.name: _observed(cluster, pod) for pod in live}
+        over = [(pod, limit_violation(pod, usages[pod.name])) for pod in live]
+        over = [(pod, message) for pod, message in over if message is not None]
+        for pod, message in over:
+            cluster.evict(pod.name, message)  # type: ignore[arg-type]
+            evicted.append(pod.name)
+        disk = node_disk(cluster, node.name)
+        threshold = int(disk.capacity * disk.threshold)
+        if disk.pressure and not node.disk_pressure:
+            node.disk_pressure = True
+            cluster._record("NodeHasDiskPressure", "", node.name,
+                            f"Node {node.name} status is now: NodeHasDiskPressure")
+        if over:
+            continue
+        if disk.pressure:
+            if reclaim(cluster, node) > 0:
+                disk = node_disk(cluster, node.name)
+            if disk.pressure:
+                ranked = []
+                for pod in live:
+                    usage = usages[pod.name].ephemeral
+                    request = _request(pod)
+                    ranked.append((usage <= request, pod.priority, -(usage - request),
+                                   pod.name, pod))
+                if ranked:
+                    ranked.sort(key=lambda r: r[:4])
+                    pod = ranked[0][4]
+                    cluster.evict(pod.name, _pressure_message(
+                        pod, usages[pod.name], threshold, disk.available))
+                    evicted.append(pod.name)
+                    disk = node_disk(cluster, node.name)
+        if not disk.pressure and node.disk_pressure:
+            node.disk_pressure = False
+            cluster._record("NodeHasNoDiskPressure", "", node.name,
+                            f"Node {node.name} status is now: NodeHasNoDiskPressure")
+    return evicted
