@@ -299,7 +299,8 @@ def test_host_path_directory_missing_fails_the_mount():
     """hostPath type Directory that is not on the node: ContainerCreating, FailedMount."""
     cluster = rosim.Cluster(nodes=1)
     pod = cluster.apply(manifest(volumes=[{"name": "h", "hostPath": {
-        "path": "/srv/missing", "type": "Directory"}}], mounts=[{"name": "h", "mountPath": "/h"}])).pod
+        "path": "/srv/missing", "type": "Directory"}}],
+        mounts=[{"name": "h", "mountPath": "/h"}])).pod
     assert (pod.status, pod.containers) == ("ContainerCreating", {})
     event = cluster.timeline[-1]
     assert (event.kind, event.pod, event.node) == ("FailedMount", "web", "node-1")
@@ -315,7 +316,8 @@ def test_host_path_directory_existing_on_the_node_mounts():
         mounts=[{"name": "h", "mountPath": "/h"}]))
     cluster.exec("maker", "echo hello > /h/greeting")
     user = cluster.apply(manifest("user", volumes=[{"name": "h", "hostPath": {
-        "path": "/srv/shared", "type": "Directory"}}], mounts=[{"name": "h", "mountPath": "/in"}])).pod
+        "path": "/srv/shared", "type": "Directory"}}],
+        mounts=[{"name": "h", "mountPath": "/in"}])).pod
     assert user.status == "Running"
     assert cluster.exec("user", "cat /in/greeting").stdout == "hello\n"
 

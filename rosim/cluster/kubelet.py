@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rosim.cluster.spec import VolumeKind
 
 if TYPE_CHECKING:
-    from rosim.cluster.cluster import Cluster, Node, Pod
+    from rosim.cluster.cluster import Cluster, Node
 
 __all__ = ["DEFAULT_NODEFS_THRESHOLD", "NodeDisk", "PodUsage", "node_disk", "pod_usage"]
 
