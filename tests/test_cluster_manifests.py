@@ -171,8 +171,10 @@ def test_manifest_files_and_bad_sources():
         rosim.read_manifests(DATA / "missing.yaml")
     with pytest.raises(rosim.ConfigError, match="must be a dict, a list of dicts"):
         rosim.read_manifests(42)
-    with pytest.raises(rosim.ConfigError, match="is not valid YAML"):
+    with pytest.raises(rosim.ManifestError, match="^manifest: line 2: not valid YAML"):
         rosim.read_manifests("a: [")
+    with pytest.raises(rosim.ManifestError, match="mapping key 'a' already defined"):
+        rosim.read_manifests("a: 1\na: 2\n")
 
 
 def test_claims_bind_provision_or_stay_pending():

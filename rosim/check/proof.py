@@ -174,8 +174,11 @@ def _run(workload: Workload, manifest: dict[str, Any], claims: Sequence[str],
          images: Mapping[str, Image], writes: Mapping[str, Sequence[WritePath]],
          reschedule: bool) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], bool],
                                     Any]:
+    from rosim.cluster.dataloss import deployment
+
     cluster = _cluster(images, claims)
-    pod = cluster.apply(manifest)
+    # A one-replica Deployment: a bare Pod would not come back after the reschedule.
+    pod = cluster.apply(deployment(workload.name, manifest["spec"])).pod
     results: dict[tuple[str, str], str] = {}
     written: dict[tuple[str, str], str] = {}
     for name, paths in writes.items():
@@ -186,9 +189,9 @@ def _run(workload: Workload, manifest: dict[str, Any], claims: Sequence[str],
                                                                            write.path)
     kept: dict[tuple[str, str], bool] = {}
     if reschedule:
-        usage = cluster.usage(workload.name)
+        usage = cluster.usage(pod.name)
         evicted = cluster.kubelet_sync()
-        new = cluster.reschedule(workload.name)
+        new = cluster.reschedule(pod.name)
         for name, paths in writes.items():
             for write in paths:
                 if write.kind is PathKind.DATA and write.change != "D" and \

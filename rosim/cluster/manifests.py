@@ -217,13 +217,14 @@ ManifestObject = (WorkloadSpec | ClaimSpec | PersistentVolumeSpec | StorageClass
 
 # ----------------------------------------------------------------- reading
 def load_documents(text: str | bytes, *, source: str) -> list[object]:
-    """The YAML documents of ``text`` (empty ones skipped); ``source`` names it in errors."""
-    import yaml
+    """The YAML documents of ``text`` (empty ones skipped); ``source`` names it in errors.
 
-    try:
-        return [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source} is not valid YAML: {exc}") from None
+    Loaded safely by :func:`rosim._yaml.load_yaml_documents`: repeated keys and
+    alias bombs are a :class:`~rosim.ManifestError`.
+    """
+    from rosim._yaml import load_yaml_documents
+
+    return load_yaml_documents(text, source=source)
 
 
 def _documents(source: Any) -> list[object]:
