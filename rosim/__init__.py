@@ -35,6 +35,7 @@ from rosim._errors import (
     UnknownProfileError,
 )
 from rosim.check.engine import check_manifests
+from rosim.check.exercise import capstone_manifest, check_workload_exercise, workload_exercise
 from rosim.check.report import CheckReport
 from rosim.check.sources import CheckInputError
 from rosim.cluster.cluster import Applied, Cluster, ClusterEvent, Node, PersistentVolume, Pod
@@ -246,10 +247,12 @@ __all__ = [
     "backdoor_settings",
     "backdoor_table",
     "builtin_names",
+    "capstone_manifest",
     "capability_settings",
     "check_hardening",
     "check_manifests",
     "check_quota_exercise",
+    "check_workload_exercise",
     "compare_capabilities",
     "compare_quota_fixes",
     "compare_settings",
@@ -287,6 +290,7 @@ __all__ = [
     "survival_table",
     "techniques",
     "terminal",
+    "workload_exercise",
 ]
 
 

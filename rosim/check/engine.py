@@ -64,8 +64,8 @@ def check_manifests(manifests: str | Mapping[str, str], *,
 
     ``manifests`` is YAML text or ``{source name: text}``. Where each
     container writes comes from, in order: ``writes`` (already parsed),
-    ``diffs`` (``docker diff`` text), ``python`` (``MODULE:FUNCTION`` run in
-    rosim), then the image catalogue. Each of these maps a container name
+    ``diffs`` (``docker diff`` text), ``python`` (``MODULE:FUNCTION`` or a
+    function, run in rosim), then the image catalogue. Each of these maps a container name
     (``''`` when the manifests hold one container) to its value. ``images``
     gives images (e.g. ``Image.from_tar``) by container name, so the check
     knows what a mount would hide. ``lint_only`` skips write paths, fix and
@@ -88,8 +88,8 @@ def check_manifests(manifests: str | Mapping[str, str], *,
     for key, value in (writes or {}).items():
         explicit.setdefault(key, []).extend(value)
     for key, text in (diffs or {}).items():
-        explicit.setdefault(key, []).extend(parse_diff(text, source=f"diff of {key or 'the'} "
-                                                                     "container"))
+        explicit.setdefault(key, []).extend(parse_diff(
+            text, source=f"the diff of {key or 'the container'}", origin="the run's diff"))
     findings: list[Finding] = []
     reports: list[ContainerReport] = []
     proofs: list[Proof] = []

@@ -211,6 +211,31 @@ def _add(manifest: ManifestFile, doc: Any, index: int, line: int, item: int | No
                 if not isinstance(ctr.get(fld), str) or not ctr.get(fld):
                     raise ManifestError(f"{where}: {kind}/{name}: {here}.{fld}"
                                         f"(={ctr.get(fld)!r}) must be a non-empty string.")
+    volumes = node.get("volumes") or []
+    if not isinstance(volumes, list) or not all(isinstance(v, Mapping) for v in volumes):
+        raise ManifestError(f"{where}: {kind}/{name}: {'.'.join(path)}.volumes must be a "
+                            "list of mappings.")
+    known = [str(v.get("name")) for v in volumes]
+    templates = (doc.get("spec") or {}).get("volumeClaimTemplates") or []
+    known += [str((t.get("metadata") or {}).get("name")) for t in templates
+              if isinstance(t, Mapping)]
+    for key in ("containers", "initContainers"):
+        for i, ctr in enumerate(node.get(key) or []):
+            mounts = ctr.get("volumeMounts") or []
+            if not isinstance(mounts, list):
+                raise ManifestError(f"{where}: {kind}/{name}: {'.'.join(path)}.{key}[{i}]."
+                                    "volumeMounts must be a list.")
+            for j, mount in enumerate(mounts):
+                here = f"{'.'.join(path)}.{key}[{i}].volumeMounts[{j}]"
+                if not isinstance(mount, Mapping) or not isinstance(
+                        mount.get("mountPath"), str) or not str(
+                        mount.get("mountPath")).startswith("/"):
+                    raise ManifestError(f"{where}: {kind}/{name}: {here} needs a name and an "
+                                        "absolute mountPath.")
+                if mount.get("name") not in known:
+                    raise ManifestError(
+                        f"{where}: {kind}/{name}: {here}.name(={mount.get('name')!r}) is not "
+                        "a volume of the pod; volumes: " + (", ".join(known) or "none") + ".")
     namespace = metadata.get("namespace") or "default"
     manifest.workloads.append(Workload(source, index, kind, name, str(namespace), path, doc,
                                        line, item))

@@ -69,12 +69,47 @@ class Proof:
     ephemeral_limit: int | None
     evicted: str = ""
 
+    def to_text(self) -> str:
+        """The proof as a table: each write under each manifest, then the verdict."""
+        def word(kept: bool | None) -> str:
+            return "-" if kept is None else ("kept" if kept else "lost")
+
+        lines = [f"Proof for {self.workload} (simulated cluster, CRI-O, 2 nodes): each write "
+                 "replayed",
+                 f"  {'container path':<40} {'as written':<11} {'linter fix':<11} "
+                 f"{'rosim fix':<10} data after reschedule"]
+        for o in self.outcomes:
+            kept = ""
+            if o.kept_after_fix is not None or o.kept_as_written is not None:
+                kept = (f"{word(o.kept_as_written)} as written, {word(o.kept_after_fix)} "
+                        "with the fix")
+            lines.append(f"  {o.container + ' ' + o.path:<40} {o.as_written:<11} "
+                         f"{o.linter_fix:<11} {o.after_fix:<10} {kept}".rstrip())
+        budget = "no ephemeral-storage limit" if self.ephemeral_limit is None else \
+            f"the pod's limits add up to {quantity(self.ephemeral_limit)}"
+        evicted = f"evicted: {self.evicted}" if self.evicted else "no eviction"
+        lines.append(f"  ephemeral storage after the writes: {quantity(self.ephemeral_used)} "
+                     f"({budget}); {evicted}")
+        lines.append("  => " + ("the fix works" if self.ok else "the fix does NOT work"))
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
     @property
     def ok(self) -> bool:
         """Every write works after the fix, data survives, and no eviction."""
         return (all(o.after_fix == "OK" for o in self.outcomes)
                 and all(o.kept_after_fix is not False for o in self.outcomes)
                 and not self.evicted)
+
+
+def quantity(nbytes: int) -> str:
+    """A byte count as a Kubernetes quantity: ``512Mi``, ``12Ki``."""
+    for unit, factor in (("Gi", 1024**3), ("Mi", 1024**2), ("Ki", 1024)):
+        if nbytes >= factor and nbytes % factor == 0:
+            return f"{nbytes // factor}{unit}"
+    return f"{nbytes / 1024:.0f}Ki" if nbytes >= 1024 else str(nbytes)
 
 
 def _replay(path: str, change: str) -> str:

@@ -148,27 +148,10 @@ class CheckReport:
                     lines.append(f"    + {m.mount_path:<26} {m.source} ({size}){seed}  "
                                  f"[{m.kind.value}]")
         for proof in self.proofs:
-            lines += ["", f"Proof for {proof.workload} (simulated cluster, CRI-O, 2 nodes): "
-                      "each write replayed"]
-            lines.append(f"  {'container path':<40} {'as written':<11} {'linter fix':<11} "
-                         f"{'rosim fix':<10} data after reschedule")
-            for o in proof.outcomes:
-                kept = ""
-                if o.kept_after_fix is not None or o.kept_as_written is not None:
-                    kept = (f"{_word(o.kept_as_written)} as written, "
-                            f"{_paint(_word(o.kept_after_fix), _word(o.kept_after_fix), colour)}"
-                            " with the fix")
-                cells = [_paint(f"{x:<11}", x, colour) for x in (o.as_written, o.linter_fix)]
-                lines.append(f"  {o.container + ' ' + o.path:<40} {cells[0]} {cells[1]} "
-                             f"{_paint(f'{o.after_fix:<10}', o.after_fix, colour)} {kept}"
-                             .rstrip())
-            budget = "no ephemeral-storage limit" if proof.ephemeral_limit is None else \
-                f"the pod's limits add up to {_size(proof.ephemeral_limit)}"
-            evicted = f"evicted: {proof.evicted}" if proof.evicted else "no eviction"
-            lines.append(f"  ephemeral storage after the writes: {_size(proof.ephemeral_used)} "
-                         f"({budget}); {evicted}")
-            verdict = "the fix works" if proof.ok else "the fix does NOT work"
-            lines.append(f"  => {_paint(verdict, 'OK' if proof.ok else 'lost', colour)}")
+            text = proof.to_text().rstrip("\n").splitlines()
+            if colour:
+                text = [_paint_proof(line) for line in text]
+            lines += ["", *text]
         if self.ignored:
             lines += ["", "Ignored (no pods): " + ", ".join(self.ignored)]
         errors = sum(f.level is Severity.ERROR for f in self.findings)
@@ -229,13 +212,7 @@ class CheckReport:
         return to_sarif(self)
 
 
-def _word(kept: bool | None) -> str:
-    return "-" if kept is None else ("kept" if kept else "lost")
-
-
-def _size(nbytes: int) -> str:
-    """A Kubernetes quantity: ``512Mi``, ``12Ki``."""
-    for unit, factor in (("Gi", 1024**3), ("Mi", 1024**2), ("Ki", 1024)):
-        if nbytes >= factor and nbytes % factor == 0:
-            return f"{nbytes // factor}{unit}"
-    return f"{nbytes / 1024:.0f}Ki" if nbytes >= 1024 else str(nbytes)
+def _paint_proof(line: str) -> str:
+    for word, key in (("EROFS", "lost"), ("the fix works", "OK"), ("does NOT work", "lost")):
+        line = line.replace(word, _paint(word, key, True))
+    return line

@@ -24,7 +24,7 @@ import importlib
 import posixpath
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rosim._errors import ConfigError, ImageError
@@ -128,7 +128,9 @@ def changes_to_writes(changes: Iterable[tuple[str, str]], origin: str) -> list[W
             top = None
             up = posixpath.dirname(path)
             while up not in ("/", ""):
-                if up in added:
+                # A top-level directory (/app) is the image's more often than not: a
+                # mount there would hide the app itself.
+                if up in added and up.count("/") > 1:
                     top = up
                 up = posixpath.dirname(up)
             mount = top or posixpath.dirname(path) or "/"
@@ -138,8 +140,12 @@ def changes_to_writes(changes: Iterable[tuple[str, str]], origin: str) -> list[W
     return writes
 
 
-def parse_diff(text: str, *, source: str) -> list[WritePath]:
-    """Read ``docker diff`` / ``podman diff`` output; one-line errors name the line."""
+def parse_diff(text: str, *, source: str, origin: str | None = None) -> list[WritePath]:
+    """Read ``docker diff`` / ``podman diff`` output; one-line errors name the line.
+
+    ``source`` names the diff in errors; ``origin`` in each write (default
+    ``diff SOURCE``).
+    """
     changes = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -154,7 +160,7 @@ def parse_diff(text: str, *, source: str) -> list[WritePath]:
     if not changes:
         raise CheckInputError(f"{source}: holds no diff lines ('A /path', 'C /path', "
                               "'D /path').")
-    return changes_to_writes(changes, f"diff {source}")
+    return changes_to_writes(changes, origin or f"diff {source}")
 
 
 def catalogue_writes(ref: str) -> tuple[CatalogueEntry | None, list[WritePath]]:
@@ -165,6 +171,28 @@ def catalogue_writes(ref: str) -> tuple[CatalogueEntry | None, list[WritePath]]:
     return entry, [WritePath(w.path, w.kind, f"catalogue {entry.name}",
                              posixpath.dirname(w.path) if w.file else w.path,
                              "A", w.note) for w in entry.writes]
+
+
+def _import_target(target: str) -> Callable[[], object]:
+    module_name, _, func_name = target.partition(":")
+    if not module_name or not func_name:
+        raise CheckInputError(f"--python {target!r}: give MODULE:FUNCTION, e.g. app:main.")
+    added = "" not in sys.path
+    if added:
+        sys.path.insert(0, "")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # the user's module: any import error is bad input
+        raise CheckInputError(f"--python {target!r}: cannot import {module_name!r}: "
+                              f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+    finally:
+        if added:
+            sys.path.remove("")
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise CheckInputError(f"--python {target!r}: {module_name} has no function "
+                              f"{func_name!r}.")
+    return func  # type: ignore[no-any-return]
 
 
 def stand_in_image(ref: str, entry: CatalogueEntry | None = None,
@@ -194,32 +222,19 @@ def stand_in_image(ref: str, entry: CatalogueEntry | None = None,
     return Image.from_dict(ref, files)
 
 
-def python_writes(target: str, image: Image) -> list[WritePath]:
-    """Run ``MODULE:FUNCTION`` in a writable container of ``image``; its diff's writes.
+def python_writes(target: str | Callable[[], object], image: Image) -> list[WritePath]:
+    """Run ``MODULE:FUNCTION`` (or a function) in a writable container; its diff's writes.
 
     The module is imported from the current directory or ``sys.path``. Raises
     :class:`CheckInputError` when it cannot be imported or the function raises.
     """
     from rosim.runtime.runtime import Runtime
 
-    module_name, _, func_name = target.partition(":")
-    if not module_name or not func_name:
-        raise CheckInputError(f"--python {target!r}: give MODULE:FUNCTION, e.g. app:main.")
-    added = "" not in sys.path
-    if added:
-        sys.path.insert(0, "")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # the user's module: any import error is bad input
-        raise CheckInputError(f"--python {target!r}: cannot import {module_name!r}: "
-                              f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
-    finally:
-        if added:
-            sys.path.remove("")
-    func = getattr(module, func_name, None)
-    if not callable(func):
-        raise CheckInputError(f"--python {target!r}: {module_name} has no function "
-                              f"{func_name!r}.")
+    if callable(target):
+        func = target
+        target = f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', '?')}"
+    else:
+        func = _import_target(target)
     try:
         ctr = Runtime("docker").create(image, name="rosim-check-python")
     except ImageError as exc:
