@@ -109,7 +109,9 @@ def _manifest(i: int, rng: random.Random) -> str:
     containers = "".join(f"        - name: c{j}  # container {j}\n          image: {img}\n"
                          for j, img in enumerate(images))
     return (f"# workload {i}\napiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: w{i:02d}\n"
-            f"spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n{containers}"
+            f"spec:\n  replicas: 2\n  selector: {{matchLabels: {{app: w{i:02d}}}}}\n"
+            f"  template:\n    metadata: {{labels: {{app: w{i:02d}}}}}\n    spec:\n"
+            f"      containers:\n{containers}"
             "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n")
 
 

@@ -18,7 +18,9 @@ SHOP = textwrap.dedent("""\
     metadata:
       name: shop  # the Service selects it
     spec:
+      selector: {matchLabels: {app: shop}}
       template:
+        metadata: {labels: {app: shop}}
         spec:
           containers:
             - name: web
@@ -112,7 +114,9 @@ def test_fixed_manifest_keeps_comments_and_passes_the_check():
 
 def test_non_root_user_from_catalogue_closes_the_dev_finding():
     """Where the image has a non-root user (redis: 999) the fix sets it and RO002 goes."""
-    text = ("kind: StatefulSet\nmetadata: {name: cache}\nspec:\n  template:\n    spec:\n"
+    text = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: cache}\nspec:\n"
+            "  selector: {matchLabels: {app: c}}\n  template:\n"
+            "    metadata: {labels: {app: c}}\n    spec:\n"
             "      containers: [{name: redis, image: redis:7}]\n")
     report = rosim.check_manifests(text)
     fix = report.containers[0].fix
@@ -128,6 +132,7 @@ def test_non_root_user_from_catalogue_closes_the_dev_finding():
 def test_generated_config_gets_an_init_container_and_hidden_files_are_found():
     """An emptyDir over /etc/nginx/conf.d hides default.conf (RO007); the fix seeds it."""
     text = textwrap.dedent("""\
+        apiVersion: v1
         kind: Pod
         metadata: {name: web}
         spec:
@@ -156,6 +161,7 @@ def test_generated_config_gets_an_init_container_and_hidden_files_are_found():
 def test_emptydir_without_limit_and_hostpath_and_privileged():
     """RO005 (quota bypass), RO006 (hostPath), RO004 (data on emptyDir), RO008 (privileged)."""
     text = textwrap.dedent("""\
+        apiVersion: v1
         kind: Pod
         metadata: {name: db}
         spec:
@@ -173,7 +179,7 @@ def test_emptydir_without_limit_and_hostpath_and_privileged():
     report = rosim.check_manifests(text, proof=False)
     assert _rules(report) == ["RO001", "RO002", "RO004", "RO005", "RO006", "RO008"]
     line = next(f for f in report.findings if f.rule == "RO006").line
-    assert line == 10
+    assert line == 11
 
 
 def test_python_function_writes_are_found_in_rosim():
@@ -197,8 +203,9 @@ def test_python_function_writes_are_found_in_rosim():
     sys.modules[module.__name__] = module
     try:
         report = rosim.check_manifests(
-            "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: app, image: "
-            "example.com/shop:1}]\n", python={"app": "shopapp_for_check:main"})
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+            "  containers: [{name: app, image: example.com/shop:1}]\n",
+            python={"app": "shopapp_for_check:main"})
     finally:
         del sys.modules[module.__name__]
     writes = {w.path: w for w in report.containers[0].writes}
@@ -222,7 +229,7 @@ def test_image_tar_tells_what_a_mount_hides(tmp_path):
     path = tmp_path / "app.tar"
     path.write_bytes(buf.getvalue())
     image = rosim.Image.from_tar(path, name="example.com/app:1")
-    text = ("kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n"
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n"
             "    image: example.com/app:1\n    volumeMounts: [{name: t, mountPath: /app}]\n"
             "  volumes: [{name: t, emptyDir: {sizeLimit: 1Mi}}]\n")
     report = rosim.check_manifests(text, images={"app": image},
@@ -232,13 +239,19 @@ def test_image_tar_tells_what_a_mount_hides(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: b.io/x}]\n",
-     "not in the image catalogue"),
-    ("kind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {containers: []}}}\n",
-     "containers must be a non-empty list"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+     "  containers: [{name: a, image: b.io/x}]\n", "not in the image catalogue"),
+    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {selector: "
+     "{matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: []}}}\n",
+     "containers"),
+    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: "
+     "{containers: [{name: a, image: b}]}}}\n", "spec.selector: Required value"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, "
+     "image: redis, bogus: 1}]}\n", "bogus"),
     ("- just\n- a list\n", "not a Kubernetes object"),
-    ("metadata: {name: x}\n", "kind(=None) is missing"),
-    ("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n", "image(=None)"),
+    ("apiVersion: v1\nmetadata: {name: x}\n", "kind(=None)"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n",
+     "image"),
     ("kind: Pod\nkind: Pod\n", "already defined"),
     ("kind: [unclosed\n", "not valid YAML"),
 ])
@@ -260,7 +273,8 @@ def test_container_keys_must_name_containers():
 
 def test_lint_only_needs_no_write_source():
     """--lint-only gives the manifest rules for images the catalogue does not know."""
-    text = "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: b.io/x}]\n"
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+            "  containers: [{name: a, image: b.io/x}]\n")
     report = rosim.check_manifests(text, lint_only=True)
     assert _rules(report) == ["RO001", "RO002"]
     assert report.proofs == ()
@@ -272,9 +286,11 @@ def test_other_kinds_are_ignored_and_lists_are_read():
         apiVersion: v1
         kind: List
         items:
-        - kind: Service
+        - apiVersion: v1
+          kind: Service
           metadata: {name: s}
-        - kind: Pod
+        - apiVersion: v1
+          kind: Pod
           metadata: {name: p}
           spec:
             containers: [{name: r, image: redis}]
@@ -287,7 +303,9 @@ def test_other_kinds_are_ignored_and_lists_are_read():
 
 def test_two_containers_writing_tmp_get_volumes_of_their_own():
     """Each container's /tmp is its own emptyDir; the names do not clash."""
-    text = ("kind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n"
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+            "  selector: {matchLabels: {app: d}}\n  template:\n"
+            "    metadata: {labels: {app: d}}\n    spec:\n"
             "      containers: [{name: a, image: node:20}, {name: b, image: python:3.12}]\n")
     report = rosim.check_manifests(text)
     names = [m.volume for c in report.containers for m in c.fix.mounts]

@@ -24,7 +24,11 @@ metadata:
   name: shop   # selected by the Service
 spec:
   replicas: 1
+  selector:
+    matchLabels: {app: shop}
   template:
+    metadata:
+      labels: {app: shop}
     spec:
       containers:
         - name: web
@@ -73,7 +77,7 @@ def test_text_report_and_exit_one_on_findings(capsys, shop):
     """Findings print with file:line, rule id and the linters' ids; exit status 1."""
     status, out, err = _run(capsys, shop)
     assert status == 1
-    assert f"{shop}:11: RO001 error: Deployment/shop container 'web'" in out
+    assert f"{shop}:15: RO001 error: Deployment/shop container 'web'" in out
     assert "Checkov CKV_K8S_22" in out and "Trivy KSV014" in out
     assert "EROFS" in out and "the fix works" in out
     assert "\x1b[" not in out
@@ -101,7 +105,7 @@ def test_sarif_validates_against_the_official_schema(capsys, shop):
     assert {r["ruleId"] for r in results} >= {"RO001", "RO003"}
     first = results[0]["locations"][0]["physicalLocation"]
     assert first["artifactLocation"]["uri"].endswith("shop.yaml")
-    assert first["region"]["startLine"] == 11
+    assert first["region"]["startLine"] == 15
 
 
 def test_sarif_schema_rejects_a_broken_log():
@@ -163,10 +167,11 @@ def test_stdin_and_diff(capsys, monkeypatch, tmp_path):
     diff = tmp_path / "run.diff"
     diff.write_text("C /srv\nA /srv/app.db\n")
     monkeypatch.setattr(sys, "stdin", io.StringIO(
-        "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: app, image: x.io/app}]\n"))
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+        "  containers: [{name: app, image: x.io/app}]\n"))
     status, out, _ = _run(capsys, "-", "--diff", f"app={diff}")
     assert status == 1
-    assert "<stdin>:4: RO001" in out
+    assert "<stdin>:5: RO001" in out
     assert "A /srv/app.db" in out
 
 
@@ -186,7 +191,7 @@ def _evil_tar(tmp_path):
 def test_every_bad_input_is_one_line_and_exit_two(capsys, tmp_path, shop, case):
     """Bad input: exit 2 and one line on stderr naming the file and the problem."""
     unknown = tmp_path / "u.yaml"
-    unknown.write_text("kind: Pod\nmetadata: {name: p}\nspec:\n  containers: "
+    unknown.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: "
                        "[{name: a, image: example.com/mystery:1}]\n")
     bad_diff = tmp_path / "bad.diff"
     bad_diff.write_text("A /ok\nthis is not a diff line\n")

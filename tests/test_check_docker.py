@@ -50,7 +50,9 @@ kind: Deployment
 metadata:
   name: e2e
 spec:
+  selector: {matchLabels: {app: e2e}}
   template:
+    metadata: {labels: {app: e2e}}
     spec:
       containers:
         - name: app

@@ -12,7 +12,9 @@ simulated cluster (:mod:`rosim.check.proof`). The result is a
 ... kind: Deployment
 ... metadata: {name: cache}
 ... spec:
+...   selector: {matchLabels: {app: cache}}
 ...   template:
+...     metadata: {labels: {app: cache}}
 ...     spec:
 ...       containers:
 ...       - name: redis

@@ -28,6 +28,8 @@ metadata:
   name: shop   # the Service selects pods by this name
 spec:
   replicas: 1
+  selector:
+    matchLabels: {app: shop}
   template:
     metadata:
       labels: {app: shop}
@@ -53,14 +55,14 @@ spec:
 """
 
 EXERCISE_MANIFEST = """\
-# The reports service: renders monthly reports from the orders database.
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: reports
+  name: reports   # renders monthly reports from the orders database
 spec:
-  replicas: 1
+  selector: {matchLabels: {app: reports}}
   template:
+    metadata: {labels: {app: reports}}
     spec:
       containers:
         - name: reports

@@ -14,9 +14,10 @@ round-trip loader (ruamel.yaml) that keeps comments, key order and line
 numbers, so that ``--fix`` can write the user's file back with only the
 fixed fields changed.
 
->>> wl = load_workloads("kind: Deployment\\nmetadata: {name: web}\\nspec:\\n  template:\\n"
-...                     "    spec:\\n      containers: [{name: app, image: nginx}]\\n",
-...                     source="web.yaml")
+>>> wl = load_workloads("apiVersion: apps/v1\\nkind: Deployment\\nmetadata: {name: web}\\n"
+...                     "spec:\\n  selector: {matchLabels: {app: web}}\\n  template:\\n"
+...                     "    metadata: {labels: {app: web}}\\n    spec:\\n"
+...                     "      containers: [{name: app, image: nginx}]\\n", source="web.yaml")
 >>> [(w.kind, w.name, w.pod_path) for w in wl.workloads]
 [('Deployment', 'web', ('spec', 'template', 'spec'))]
 """
@@ -50,9 +51,26 @@ WORKLOAD_KINDS: dict[str, tuple[str, ...]] = {
 def pod_template_path(document: Mapping[str, Any]) -> tuple[str, ...] | None:
     """The keys from a document to its pod spec, or None for a kind without pods.
 
-    This is the one place that knows where workload kinds keep their pods.
+    The cluster's :func:`~rosim.cluster.manifests.pod_templates` knows the
+    kinds rosim runs; this table adds the ones it only inspects (CronJob,
+    ReplicaSet, ReplicationController).
     """
     return WORKLOAD_KINDS.get(str(document.get("kind", "")))
+
+
+def _validated_paths(documents: list[Any], source: str) -> dict[int, tuple[str, ...]]:
+    """Check every document strictly, as the API server would; pod spec paths by index.
+
+    The index counts documents with a ``List``'s items in its place.
+    """
+    from rosim._errors import ConfigError
+    from rosim.cluster.manifests import pod_templates
+
+    try:
+        templates = pod_templates(list(documents))
+    except ConfigError as exc:
+        raise ManifestError(f"{source}: {str(exc).splitlines()[0]}") from None
+    return {t.document: tuple(t.path.split(".")) for t in templates}
 
 
 @dataclass(frozen=True)
@@ -152,15 +170,19 @@ def load_workloads(text: str | bytes, *, source: str) -> ManifestFile:
     manifest = ManifestFile(source, text, trip)
     manifest._yaml = rt  # type: ignore[attr-defined]
     for index, (doc, rdoc) in enumerate(zip(plain, trip, strict=True)):
-        line = _line(rdoc)
         if not isinstance(doc, Mapping):
-            raise ManifestError(f"{source}: document {index + 1} (line {line}) is a "
+            raise ManifestError(f"{source}: document {index + 1} (line {_line(rdoc)}) is a "
                                 f"{type(doc).__name__}, not a Kubernetes object.")
+    paths = _validated_paths(plain, source)
+    flat = 0
+    for index, (doc, rdoc) in enumerate(zip(plain, trip, strict=True)):
         if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
             for i, item in enumerate(doc["items"]):
-                _add(manifest, item, index, _line(rdoc["items"][i]), i)
+                _add(manifest, item, index, _line(rdoc["items"][i]), i, paths.get(flat))
+                flat += 1
             continue
-        _add(manifest, doc, index, line, None)
+        _add(manifest, doc, index, _line(rdoc), None, paths.get(flat))
+        flat += 1
     return manifest
 
 
@@ -169,7 +191,8 @@ def _line(node: Any) -> int:
     return (lc.line + 1) if lc is not None and lc.line is not None else 1
 
 
-def _add(manifest: ManifestFile, doc: Any, index: int, line: int, item: int | None) -> None:
+def _add(manifest: ManifestFile, doc: Any, index: int, line: int, item: int | None,
+         validated: tuple[str, ...] | None) -> None:
     source = manifest.source
     where = f"{source}: document {index + 1} (line {line})"
     if not isinstance(doc, Mapping):
@@ -184,7 +207,7 @@ def _add(manifest: ManifestFile, doc: Any, index: int, line: int, item: int | No
     name = metadata.get("name") or metadata.get("generateName") or ""
     if not isinstance(name, str):
         raise ManifestError(f"{where}: metadata.name(={name!r}) must be a string.")
-    path = pod_template_path(doc)
+    path = validated or pod_template_path(doc)
     if path is None:
         manifest.ignored.append(f"{kind}/{name or '?'}")
         return
