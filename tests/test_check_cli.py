@@ -241,3 +241,28 @@ def test_console_script_runs_check(tmp_path):
                            "json"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["findings"] == []
+
+
+@pytest.mark.parametrize("name", ["nginx-deployment.yaml", "cassandra-statefulset.yaml"])
+def test_kubernetes_examples_findings_fix_and_proof(capsys, tmp_path, name):
+    """The Kubernetes example manifests: findings, a fix keeping every comment, a proof."""
+    original = (DATA / name).read_text()
+    path = tmp_path / name
+    path.write_text(original)
+    status, out, _ = _run(capsys, path, "--format", "json")
+    report = json.loads(out)
+    assert status == 1
+    assert "RO001" in {f["rule"] for f in report["findings"]}
+    assert report["proofs"] and all(p["ok"] for p in report["proofs"])
+    assert any(w["linterFix"] == "EROFS" for p in report["proofs"] for w in p["writes"])
+    status, out, _ = _run(capsys, path, "--fix")
+    fixed = path.read_text()
+    comments = [line.strip() for line in original.splitlines() if "#" in line]
+    assert comments and all(c in fixed for c in comments)
+    assert [d.get("kind") for d in yaml.safe_load_all(fixed)] == \
+        [d.get("kind") for d in yaml.safe_load_all(original)]
+    again = json.loads(_run(capsys, path, "--format", "json")[1])
+    assert {f["rule"] for f in again["findings"]} <= {"RO002"}
+    status, out, _ = _run(capsys, DATA / name, "--format", "sarif")
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(json.loads(out))

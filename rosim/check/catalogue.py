@@ -144,6 +144,18 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "https://prometheus.io/docs/prometheus/latest/installation/ (\"save your Prometheus "
         "data\" at /prometheus)", user=65534),
     CatalogueEntry(
+        "cassandra", ("cassandra", "library/cassandra"),
+        (_w("/var/lib/cassandra", D, "data, commitlog, saved_caches, hints"),
+         _w("/var/log/cassandra", L), _w("/tmp", T, "the JVM's hsperfdata_USER")),
+        "https://hub.docker.com/_/cassandra (\"Where to Store Data\": /var/lib/cassandra)",
+        user=999),
+    CatalogueEntry(
+        "cassandra-k8s-example", ("google-samples/cassandra",),
+        (_w("/cassandra_data", D, "data, commitlog, saved_caches"),
+         _w("/tmp", T, "the JVM's hsperfdata_USER")),
+        "https://kubernetes.io/docs/tutorials/stateful-application/cassandra/ (the "
+        "StatefulSet mounts its claim cassandra-data at /cassandra_data)"),
+    CatalogueEntry(
         "logapp", ("logapp",),
         (_w("/var/log/myapp.log", L, "LOG_FILE (\"-\" logs to stdout)", file=True),
          _w("/data", D, "DATA_DIR: one record per request")),
