@@ -11,6 +11,9 @@ does and pyfakefs does not:
   read-only root is ``EROFS``; ``rename`` across mounts is ``EXDEV`` first);
 * **devices** — each mount has a device with a capacity, so a sized tmpfs
   fills up with ``ENOSPC`` and ``statvfs``/``df`` see each mount's figures;
+  tmpfs counts whole pages (:mod:`rosim.fs.pages`);
+* **name limits** — ``ENAMETOOLONG`` for a component over ``NAME_MAX`` or a
+  path over ``PATH_MAX``, before ``EROFS`` and ``ENOENT``;
 * **overlay bookkeeping** — copy-up on write or metadata change, whiteouts,
   opaque directories, and ``EXDEV`` when renaming an image directory
   (``redirect_dir`` off);
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator
@@ -43,6 +47,9 @@ __all__ = ["Kernel", "kernel"]
 
 #: What ``df`` reports as the size of a device without a set capacity.
 DEFAULT_DISK_SIZE = 100 * 1024**3
+#: Linux's limits on one path component and on a whole path (with its NUL).
+NAME_MAX = 255
+PATH_MAX = 4096
 
 
 #: What ``shutil.disk_usage`` returns.
@@ -78,6 +85,8 @@ class Kernel(FakeFilesystem):
         self._by_dev: dict[int, MountEntry] = {}
         self._depth = 0
         self._path_memo: dict[tuple[str, bool, str], Any] | None = None
+        #: The tmpfs file being resized and the pages it will hold (rosim.fs.pages).
+        self.page_target: tuple[FakeFile, int, list[bool]] | None = None
         super().__init__(path_separator="/")
         self.shuffle_listdir_results = False
         self.is_case_sensitive = True
@@ -111,6 +120,8 @@ class Kernel(FakeFilesystem):
         device = self.devices.get(st_dev)
         if device is None:
             return
+        if device.fstype is FsType.TMPFS:
+            usage_change = self._tmpfs_change(usage_change)
         chain = device.chain()
         if usage_change > 0:
             for d in chain:
@@ -118,6 +129,20 @@ class Kernel(FakeFilesystem):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         for d in chain:
             d.used += usage_change
+
+    def _tmpfs_change(self, usage_change: int) -> int:
+        """A tmpfs charge in whole pages (see :mod:`rosim.fs.pages`)."""
+        from rosim.fs.pages import PAGE_SIZE, charged_pages, pages
+
+        target = self.page_target
+        if target is None:
+            sign = 1 if usage_change >= 0 else -1
+            return sign * pages(abs(usage_change)) * PAGE_SIZE
+        node, total, done = target
+        if done[0]:
+            return 0
+        done[0] = True
+        return (total - charged_pages(node)) * PAGE_SIZE
 
     def get_disk_usage(self, path: Any = None):  # type: ignore[override]
         """``shutil.disk_usage``: total, used, free of the device holding ``path``."""
@@ -171,6 +196,8 @@ class Kernel(FakeFilesystem):
         gave it (and ``path2`` for two-path calls), as CPython's do.
         """
         call = _Call(self._depth == 0)
+        if call.outer:
+            self.close_dropped_files()
         self._depth += 1
         try:
             yield call
@@ -187,6 +214,26 @@ class Kernel(FakeFilesystem):
                 self._log(op, path, call.dev, None, detail)
         finally:
             self._depth -= 1
+
+    def close_dropped_files(self) -> None:
+        """Close the file objects that code let go of without closing them.
+
+        CPython flushes and closes a file object when its last reference goes
+        (``open(p, "w").write(x)``); pyfakefs keeps every open file in its fd
+        table, so here a file object (not a bare ``os.open`` descriptor) that
+        only the table still holds is closed before the next system call,
+        which is the first moment code inside could see the difference.
+        """
+        for entry in self.open_files:
+            if not entry:
+                continue
+            for wrapper in list(entry):
+                # References: the table's list, the copy, this name, the argument.
+                if getattr(wrapper, "_rosim_object", False) and sys.getrefcount(wrapper) <= 4:
+                    try:
+                        wrapper.close()
+                    except (OSError, ValueError):
+                        pass  # CPython ignores errors of a close at collection
 
     def _log(self, op: str, path: Any, dev: int | None, err: int | None, detail: str) -> None:
         if self.ns is None:
@@ -207,6 +254,8 @@ class Kernel(FakeFilesystem):
     def _parent(self, path: Any) -> tuple[FakeDirectory | None, str, str]:
         """Resolve the directory that would hold ``path``; None if it is missing."""
         abspath = self.absnormpath(self._original_path(to_string(make_string_path(path))))
+        if len(abspath) > NAME_MAX:
+            self.check_name_limits(abspath)
         parent_path, name = self.splitpath(abspath)
         try:
             parent = self.resolve(parent_path or "/")
@@ -239,6 +288,46 @@ class Kernel(FakeFilesystem):
             return False
         return node is self.root or any(n is node for n in self.ns.mount_roots.values())
 
+    # name limits and mount points ---------------------------------------
+    def check_name_limits(self, path: Any) -> None:
+        """``ENAMETOOLONG`` as the kernel's path walk meets it.
+
+        A path of ``PATH_MAX`` bytes or more fails at once; a component over
+        ``NAME_MAX`` bytes fails when the walk reaches it, that is when every
+        directory before it exists (otherwise the walk stops with ``ENOENT``
+        first). Both come before ``EROFS``.
+        """
+        if isinstance(path, int):
+            return
+        text = to_string(make_string_path(path))
+        if len(text) <= NAME_MAX:
+            return
+        raw = os.fsencode(text)
+        if len(raw) >= PATH_MAX:
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), text)
+        parts = text.split("/")
+        for i, part in enumerate(parts):
+            if len(os.fsencode(part)) <= NAME_MAX:
+                continue
+            prefix = "/".join(parts[:i]) or ("/" if text.startswith("/") else ".")
+            try:
+                node = self.resolve(prefix)
+            except OSError:
+                return
+            if S_ISDIR(node.st_mode):
+                raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), text)
+            return
+
+    def ismount(self, path: Any) -> bool:
+        """``os.path.ismount``: the root and every mount of the namespace (files too)."""
+        if self.ns is None:
+            return False
+        try:
+            node = self.lresolve(path)
+        except OSError:
+            return False
+        return self._is_mount_root(node)
+
     # overlay bookkeeping ------------------------------------------------
     def copy_up(self, node: FakeFile) -> None:
         """Copy an image file into the upper layer before it is changed."""
@@ -255,6 +344,15 @@ class Kernel(FakeFilesystem):
         while isinstance(directory, LowerDir) and not directory.meta_changed:
             directory.meta_changed = True
             directory = directory.parent_dir() if directory.parent_dir else None
+
+    def _take_inode(self, dev: int, path: Any) -> None:
+        """A new file, directory or link uses an inode: ENOSPC past ``nr_inodes``."""
+        device = self.devices.get(dev)
+        if device is None or device.inodes is None:
+            return
+        if device.inodes_used >= device.inodes:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), _path_str(path))
+        device.inodes_used += 1
 
     def _on_delete(self, parent: FakeDirectory | None, name: str) -> None:
         self._copy_up_dirs(parent)
@@ -287,6 +385,7 @@ class Kernel(FakeFilesystem):
             if exist_first and (name in ("", ".", "..") or self.child(parent, name) is not None):
                 return action()
             self._check_writable(parent, path, call)
+            self._take_inode(parent.st_dev, path)
             result = action()
             self._on_create(parent, name)
             return result
@@ -309,6 +408,9 @@ class Kernel(FakeFilesystem):
                     raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), _path_str(path))
                 raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), _path_str(path))
             result = action()
+            device = self.devices.get(parent.st_dev)
+            if device is not None and device.inodes is not None:
+                device.inodes_used = max(device.inodes_used - 1, 1)  # the root stays
             self._on_delete(parent, name)
             return result
 
@@ -444,6 +546,10 @@ class Kernel(FakeFilesystem):
             action()
             self._on_delete(old_parent, old_name)
             self._on_create(new_parent, new_name)
+            if isinstance(target, LowerDir) and S_ISDIR(node.st_mode):
+                # A directory renamed over an (empty) image directory hides it:
+                # overlayfs marks it opaque.
+                node.rosim_opaque = True
             return None
 
     def link(self, old_path: Any, new_path: Any, follow_symlinks: bool = True) -> FakeFile:
@@ -478,6 +584,8 @@ class Kernel(FakeFilesystem):
         creates a file; an ``open`` changes no symlink, so within it the
         answer cannot change.
         """
+        if isinstance(file_path, str | bytes) and len(file_path) > NAME_MAX:
+            self.check_name_limits(file_path)
         memo = self._path_memo
         if memo is None or not isinstance(file_path, str):
             return super().resolve_path(file_path, allow_fd)
@@ -491,6 +599,7 @@ class Kernel(FakeFilesystem):
                      must_not_exist: bool, action: Callable[[], Any], detail: str) -> Any:
         """``open``: EROFS for write access or creation on a read-only mount."""
         if self._depth == 0:
+            self.close_dropped_files()
             self._path_memo = {}
             try:
                 return self._open_syscall(path, can_write, must_exist, must_not_exist, action,
@@ -536,6 +645,7 @@ class Kernel(FakeFilesystem):
                     return action()
                 call.dev = parent.st_dev
             self._check_writable(parent, path, call)
+            self._take_inode(parent.st_dev, path)
             result = action()
             self._on_create(parent, name)
             return result

@@ -75,6 +75,8 @@ class MountOptions:
     mode: int | None = None
     tmpcopyup: bool = False
     propagation: str | None = None
+    #: tmpfs ``nr_inodes=``: how many files, directories and links it can hold.
+    nr_inodes: int | None = None
 
     def kernel_flags(self) -> list[str]:
         """Return the per-mount flags in the order ``/proc/mounts`` prints them."""
@@ -134,6 +136,12 @@ def parse_options(
                 values["size"] = parse_size(raw, field=f"{field_name} {option!r}")
             elif key == "mode":
                 values["mode"] = _parse_mode(raw, f"{field_name} {option!r}")
+            elif key == "nr_inodes":
+                count = parse_size(raw, field=f"{field_name} {option!r}")
+                if count < 1:
+                    raise MountOptionError(
+                        f"{field_name} contains {option!r}; nr_inodes must be at least 1.")
+                values["nr_inodes"] = count
             continue
         if option in _PROPAGATION:
             values["propagation"] = option

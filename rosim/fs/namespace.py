@@ -34,6 +34,9 @@ class Device:
     #: The disk this device's bytes also count against (a node's disk for a
     #: container's writable layer or an emptyDir), or None.
     parent: Device | None = None
+    #: tmpfs ``nr_inodes=``: inodes it can hold (None: no limit), and in use.
+    inodes: int | None = None
+    inodes_used: int = 0
 
     def chain(self) -> list[Device]:
         """This device and the devices it draws space from, innermost first."""
@@ -87,6 +90,8 @@ class MountEntry:
         if self.fstype is FsType.TMPFS:
             if self.options.size is not None:
                 flags.append(f"size={self.options.size // 1024}k")
+            if self.options.nr_inodes is not None:
+                flags.append(f"nr_inodes={self.options.nr_inodes}")
             if self.options.mode is not None and self.options.mode != 0o1777:
                 flags.append(f"mode={self.options.mode:o}")
         if self.extra:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable
-from stat import S_ISREG
+from stat import S_IFIFO, S_IFREG, S_ISDIR, S_ISREG
 from typing import Any
 
 from pyfakefs import fake_open
 from pyfakefs.fake_file import FakeFile
 from pyfakefs.fake_os import FakeOsModule
+from pyfakefs.fake_path import FakePathModule
 
 from rosim._errors import RosimError
 from rosim.fs.kernel import Kernel, _path_str
@@ -33,13 +34,16 @@ from rosim.fs.kernel import Kernel, _path_str
 __all__ = ["ContainerOsModule", "HostAccessError", "install_open_hook"]
 
 _BLOCK_SIZE = 4096
+#: Linux's O_TMPFILE (``__O_TMPFILE | O_DIRECTORY``); os.O_TMPFILE where Python has it.
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0o20200000)
+_tmpfile_serial = 0
 
 # Real os functions that pyfakefs does not fake and that would act on the
 # host: processes, and calls on file descriptors or paths.
 _HOST_ONLY = frozenset(
     """system popen fork forkpty execl execle execlp execlpe execv execve execvp
     execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe
-    posix_spawn posix_spawnp kill killpg chroot fchdir fchown lchown mkfifo
+    posix_spawn posix_spawnp kill killpg chroot fchdir fchown lchown
     fstatvfs posix_fadvise sendfile copy_file_range splice pwrite
     pwritev writev pread preadv readv lockf memfd_create eventfd openpty pipe pipe2
     truncate_real sync syncfs unshare setns login_tty""".split()
@@ -78,7 +82,7 @@ class ContainerOsModule(FakeOsModule):
     def dir() -> list[str]:
         """Names patched when imported directly (``from os import statvfs``)."""
         return [*FakeOsModule.dir(), "statvfs", "truncate", "ftruncate", "fchmod",
-                "lchmod", "mknod", "posix_fallocate"]
+                "lchmod", "mknod", "mkfifo", "posix_fallocate"]
 
     def __getattr__(self, name: str) -> Any:
         value = _refuse(name) if name in _HOST_ONLY else super().__getattr__(name)  # type: ignore[misc]
@@ -91,6 +95,8 @@ class ContainerOsModule(FakeOsModule):
              dir_fd: int | None = None) -> int:
         """``os.open`` with the kernel's EROFS rules; never chmods an existing file."""
         path = self._path_with_dir_fd(path, self.open, dir_fd)
+        if flags & _O_TMPFILE == _O_TMPFILE:
+            return self._open_tmpfile(path, flags, 0o777 if mode is None else mode)
         accmode = flags & os.O_ACCMODE
         can_write = accmode in (os.O_WRONLY, os.O_RDWR) or bool(flags & os.O_TRUNC)
         create = bool(flags & os.O_CREAT)
@@ -102,10 +108,56 @@ class ContainerOsModule(FakeOsModule):
             if existing is not None:
                 # pyfakefs chmods after opening; keep an existing file's mode.
                 keep = existing.st_mode & 0o7777
-            return FakeOsModule.open(self, path, flags, keep)
+            fd = FakeOsModule.open(self, path, flags, keep)
+            if flags & os.O_TRUNC and accmode == os.O_RDONLY:
+                # Linux truncates even for a read-only descriptor.
+                node = fs.get_open_file(fd).get_object()
+                if S_ISREG(node.st_mode) and node.st_size:
+                    node.size = 0
+            return fd
 
         return fs.open_syscall(path, can_write, not create, bool(flags & os.O_EXCL) and create,
                                action, _flags_detail(flags))
+
+    def _open_tmpfile(self, path: Any, flags: int, mode: int) -> int:
+        """``O_TMPFILE``: an unnamed regular file in directory ``path`` (nlink 0).
+
+        ``EROFS`` on a read-only mount, ``EINVAL`` without write access,
+        ``ENOTDIR``/``ENOENT`` for a bad directory, as Linux gives them.
+        """
+        fs = self.filesystem
+        with fs.syscall("open", path, "O_TMPFILE") as call:
+            fs.check_name_limits(path)
+            node = fs._node(path)
+            if node is None:
+                raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), _path_str(path))
+            if not S_ISDIR(node.st_mode):
+                raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), _path_str(path))
+            if flags & os.O_ACCMODE not in (os.O_WRONLY, os.O_RDWR):
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL), _path_str(path))
+            fs._check_writable(node, path, call)
+            global _tmpfile_serial
+            _tmpfile_serial += 1
+            name = self.path.join(_path_str(path), f".rosim-tmpfile-{_tmpfile_serial}")
+            plain = (flags & ~_O_TMPFILE) | os.O_CREAT | os.O_EXCL
+            fd = FakeOsModule.open(self, name, plain, mode)
+            fs.get_open_file(fd).get_object().st_mode = S_IFREG | (mode & 0o7777 & ~fs.umask)
+            FakeOsModule.remove(self, name)
+            return fd
+
+    def mkfifo(self, path: Any, mode: int = 0o666, *, dir_fd: int | None = None) -> None:
+        """``os.mkfifo``: a FIFO node, with ``mknod``'s ENOENT, EEXIST, EROFS."""
+        path = self._path_with_dir_fd(path, self.mkfifo, dir_fd)
+        fs = self.filesystem
+
+        def action() -> None:
+            head, tail = self.path.split(path)
+            if not tail or fs.exists(path, check_link=True):
+                raise OSError(errno.EEXIST, os.strerror(errno.EEXIST), _path_str(path))
+            fs.add_object(head or ".", FakeFile(tail, S_IFIFO | (mode & 0o7777 & ~fs.umask),
+                                                filesystem=fs))
+
+        fs._create("mknod", path, action)
 
     def write(self, fd: int, contents: bytes) -> int:
         """``os.write``: on a full device, first a short count, then ENOSPC."""
@@ -241,9 +293,11 @@ class ContainerOsModule(FakeOsModule):
                 | (os.ST_NODEV if opts.nodev else 0)
                 | (os.ST_NOEXEC if opts.noexec else 0)
             )
-        files = 1_000_000
+        files, ffree = 1_000_000, 1_000_000
+        if device is not None and device.inodes is not None:
+            files, ffree = device.inodes, max(device.inodes - device.inodes_used, 0)
         return os.statvfs_result(
-            (_BLOCK_SIZE, _BLOCK_SIZE, blocks, free, free, files, files, files, flag, 255)
+            (_BLOCK_SIZE, _BLOCK_SIZE, blocks, free, free, files, ffree, ffree, flag, 255)
         )
 
 
@@ -299,20 +353,35 @@ def _install_partial_write() -> None:
     FakeFile.set_initial_contents = set_initial_contents  # type: ignore[method-assign]
 
 
+def _object(wrapper: Any) -> Any:
+    """Mark a file object that code holds: closed when it lets go of it
+    (:meth:`rosim.fs.kernel.Kernel.close_dropped_files`)."""
+    try:
+        wrapper._rosim_object = True
+    except AttributeError:
+        pass
+    return wrapper
+
+
 def install_open_hook() -> None:
     """Route pyfakefs' ``FakeFileOpen`` through the kernel's open checks (once)."""
     global _installed
     if _installed:
         return
+    from rosim.fs import pages
+
+    pages.install()  # first: the partial write below wraps the page count
     _install_partial_write()
     original = fake_open.FakeFileOpen.call
 
     def call(self: Any, file_: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         fs = self.filesystem
         opener = kwargs.get("opener", args[5] if len(args) > 5 else None)
-        if not isinstance(fs, Kernel) or isinstance(file_, int) or opener is not None:
-            # With an opener, the opener's own os.open is the system call.
+        if not isinstance(fs, Kernel) or isinstance(file_, int):
             return original(self, file_, mode, *args, **kwargs)
+        if opener is not None:
+            # With an opener, the opener's own os.open is the system call.
+            return _object(original(self, file_, mode, *args, **kwargs))
         open_modes = kwargs.get("open_modes")
         if open_modes is None:
             key = mode.replace("b", "").replace("t", "")
@@ -326,8 +395,18 @@ def install_open_hook() -> None:
         return fs.open_syscall(
             file_, open_modes.can_write, open_modes.must_exist,
             open_modes.must_not_exist,
-            lambda: original(self, file_, mode, *args, **kwargs), detail,
+            lambda: _object(original(self, file_, mode, *args, **kwargs)), detail,
         )
 
     fake_open.FakeFileOpen.call = call  # type: ignore[method-assign]
+
+    original_ismount = FakePathModule.ismount
+
+    def ismount(self: Any, path: Any) -> bool:
+        fs = self.filesystem
+        if isinstance(fs, Kernel):
+            return fs.ismount(path)
+        return original_ismount(self, path)
+
+    FakePathModule.ismount = ismount  # type: ignore[method-assign]
     _installed = True

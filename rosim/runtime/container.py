@@ -593,6 +593,8 @@ class Container:
         if fstype is FsType.TMPFS and size is None:
             size = self.runtime.memory // 2
         device = k.new_device(fstype, size if fstype is FsType.TMPFS else None)
+        if fstype is FsType.TMPFS and plan.options.nr_inodes is not None:
+            device.inodes, device.inodes_used = plan.options.nr_inodes, 1  # its root
         mode = plan.options.mode if plan.options.mode is not None else (
             0o1777 if fstype is FsType.TMPFS else 0o555)
         root = k.new_directory(name, mode, device.dev)

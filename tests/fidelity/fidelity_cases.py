@@ -662,7 +662,98 @@ PODMAN_RW_FAILED_RENAME = Scenario(
     ),
 )
 
+# ================ the kernel's edges: name limits, O_TMPFILE, O_TRUNC, pages, inodes
+LONG_NAME = "n" * 256
+LONG_PATH = "/" + "p/" * 2100  # over PATH_MAX (4096)
+FILL = (
+    'n = 0\n'
+    'try:\n'
+    '    while n < 100:\n'
+    '        write(f"{DIR}/f{n}", "x" * 100); n += 1\n'
+    '    r = [n, "no error"]\n'
+    'except OSError as e:\n'
+    '    r = [n, errno.errorcode[e.errno]]\n'
+    'r'
+)
+DOCKER_RO_EDGES = Scenario(
+    Setup("docker-ro-kernel-edges", IMAGE, profile="docker", read_only=True, mounts=(
+        rosim.Tmpfs("/tmp", size="1m", options=("exec",)),
+        rosim.Tmpfs("/scratch", size="64k"),
+        rosim.Tmpfs("/few", options=("nr_inodes=4",)),
+        rosim.Bind(rosim.Volume("data"), "/data"),
+    )),
+    (
+        # NAME_MAX and PATH_MAX come before EROFS and ENOENT
+        op("open w a 256-byte name on the ro root", f'write("/etc/{LONG_NAME}")'),
+        op("stat a 256-byte name", f'os.stat("/etc/{LONG_NAME}")'),
+        op("mkdir a 256-byte name on the ro root", f'os.mkdir("/srv/{LONG_NAME}")'),
+        op("mkdir a 256-byte name on tmpfs", f'os.mkdir("/tmp/{LONG_NAME}")'),
+        op("open w a 255-byte name on the ro root", f'write("/etc/{LONG_NAME[:255]}")'),
+        op("stat a 256-byte name below a missing dir", f'os.stat("/nowhere/{LONG_NAME}")'),
+        op("stat a path over PATH_MAX", f'os.stat("{LONG_PATH}")'),
+        op("open w a path over PATH_MAX on tmpfs", f'write("/tmp{LONG_PATH}f")'),
+        op("mkdir a path over PATH_MAX", f'os.mkdir("/srv{LONG_PATH}d")'),
+        # O_TMPFILE
+        op("O_TMPFILE on the ro root", 'fd_open("/etc", os.O_TMPFILE | os.O_WRONLY, 0o600)'),
+        op("O_TMPFILE on tmpfs: unnamed, nlink 0, the given mode",
+           'fd = os.open("/tmp", os.O_TMPFILE | os.O_RDWR, 0o600); os.write(fd, b"abc")\n'
+           'st = os.fstat(fd); os.close(fd)\n'
+           '[st.st_nlink, oct(st.st_mode & 0o7777), st.st_size, listdir("/tmp")]'),
+        op("tempfile.TemporaryFile in /tmp",
+           'f = tempfile.TemporaryFile(dir="/tmp"); f.write(b"xyz"); f.seek(0)\n'
+           'r = f.read(); f.close(); [r.decode(), listdir("/tmp")]'),
+        op("tempfile.TemporaryFile on the ro root", 'tempfile.TemporaryFile(dir="/etc")'),
+        # O_RDONLY | O_TRUNC truncates
+        op("O_RDONLY|O_TRUNC truncates on tmpfs",
+           'write("/tmp/t", "hello"); fd_open("/tmp/t", os.O_RDONLY | os.O_TRUNC)\n'
+           'os.path.getsize("/tmp/t")'),
+        op("O_RDONLY|O_TRUNC on the ro root", 'fd_open("/etc/motd", os.O_RDONLY | os.O_TRUNC)'),
+        # tmpfs counts whole pages
+        op("100 bytes take a page: statvfs and disk_usage",
+           'write("/scratch/s", "x" * 100); st = os.statvfs("/scratch")\n'
+           '[st.f_blocks, st.f_bfree, list(shutil.disk_usage("/scratch"))]'),
+        op("100-byte files until the 64k tmpfs is full", FILL.replace("{DIR}", "/scratch")),
+        op("free again after removing them",
+           'for name in os.listdir("/scratch"):\n    os.unlink("/scratch/" + name)\n'
+           'os.statvfs("/scratch").f_bfree'),
+        op("truncate up to 1m is sparse",
+           'f = open("/scratch/sparse", "w"); f.truncate(1 << 20); f.close()\n'
+           '[os.path.getsize("/scratch/sparse"), os.statvfs("/scratch").f_bfree]'),
+        op("a write into the sparse file's hole takes its page",
+           'f = open("/scratch/sparse", "r+"); f.seek(8192); f.write("x"); f.close()\n'
+           'os.statvfs("/scratch").f_bfree'),
+        # nr_inodes
+        op("statvfs files of nr_inodes=4", 'st = os.statvfs("/few"); [st.f_files, st.f_ffree]'),
+        op("files until nr_inodes=4 is used up", FILL.replace("{DIR}", "/few")),
+        op("mkdir once the inodes are used up", 'os.mkdir("/few/d")'),
+        # mount points, FIFOs, unclosed files
+        op("os.path.ismount",
+           '[os.path.ismount(p) for p in ("/", "/tmp", "/scratch", "/etc", "/etc/hostname",\n'
+           '                               "/proc", "/dev", "/dev/shm", "/data", "/srv")]'),
+        op("mkfifo on tmpfs", 'os.mkfifo("/tmp/fifo", 0o640)\n'
+           '[stat.S_ISFIFO(os.stat("/tmp/fifo").st_mode), perms("/tmp/fifo")]'),
+        op("mkfifo on the ro root", 'os.mkfifo("/srv/fifo")'),
+        op("mkfifo over an existing file", 'os.mkfifo("/tmp/t")'),
+        op("an unclosed file is flushed when collected",
+           'open("/tmp/gc", "w").write("data")\nimport gc\ngc.collect()\nread("/tmp/gc")'),
+    ),
+)
+
+PODMAN_RW_OPAQUE_REPLACE = Scenario(
+    Setup("podman-rw-opaque-replace", IMAGE, profile="podman", read_only=False),
+    (
+        op("unlink an image file and mkdir there", 'os.unlink("/srv/readme"); '
+           'os.mkdir("/srv/readme"); listdir("/srv")'),
+        op("unlink an image dir's file, rmdir, mkdir", 'shutil.rmtree("/opt/tool/share"); '
+           'os.mkdir("/opt/tool/share"); listdir("/opt/tool/share")'),
+        op("os.replace a new dir over an empty image dir",
+           'os.mkdir("/srv/nd"); write("/srv/nd/x"); os.replace("/srv/nd", "/var/cache")\n'
+           'listdir("/var/cache")'),
+    ),
+)
+
 SCENARIOS = [CRIO_RO, CRIO_CTR_RO, PODMAN_RO, PODMAN_RO_NOTMPFS, DOCKER_RO, PODMAN_RW,
              PODMAN_RW_TRANSIENT, PODMAN_RW_ERRORS, DOCKER_RW_TMP, CRIO_RO_DANGLING,
-             PODMAN_RW_OPAQUE_RENAME, PODMAN_RW_FAILED_RENAME]
+             PODMAN_RW_OPAQUE_RENAME, PODMAN_RW_FAILED_RENAME, DOCKER_RO_EDGES,
+             PODMAN_RW_OPAQUE_REPLACE]
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -304,6 +304,8 @@ def _oci_options(opts: rosim.MountOptions, *, tmpfs: bool) -> list[str]:
     if tmpfs:
         if opts.size is not None:
             out.append(f"size={opts.size}")
+        if opts.nr_inodes is not None:
+            out.append(f"nr_inodes={opts.nr_inodes}")
         if opts.mode is not None:
             out.append(f"mode={opts.mode:o}")
         if opts.tmpcopyup:
