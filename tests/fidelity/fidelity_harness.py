@@ -433,7 +433,7 @@ def run_real(setup: Setup, program: str | Callable[[], Any], *,
               "_json.dumps(main()) + '\\n')\n"
     ctr = start_rosim(setup)  # the mount table to reproduce
     image = ctr.image
-    work = tempfile.mkdtemp(prefix="rosim-fidelity-")
+    work = tempfile.mkdtemp(prefix=f"rosim-fidelity-{os.getpid()}-")
     name = f"rosim-fidelity-{os.getpid()}-{next(_names)}"
     lower, base = os.path.join(work, "lower"), os.path.join(work, "base")
     upper, ovl_work = os.path.join(work, "upper"), os.path.join(work, "work")
@@ -506,12 +506,17 @@ def _cleanup(name: str | None, work: str) -> None:
 
 
 def leftovers() -> list[str]:
-    """Mounts or runc containers of this harness still present on the host."""
+    """Mounts or runc containers of this session still present on the host.
+
+    Only this process's own runs count (their directories and container
+    names carry its pid), so a concurrent session on the same host does not.
+    """
     found = []
+    own = f"/rosim-fidelity-{os.getpid()}-"
     with open("/proc/self/mountinfo") as f:
         for line in f:
             point = line.split()[4]
-            if "/rosim-fidelity-" in point:
+            if own in point:
                 found.append(f"mount {point}")
     try:
         proc = subprocess.run(["runc", "list", "-q"], capture_output=True, text=True,
