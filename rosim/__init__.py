@@ -93,6 +93,7 @@ from rosim.fs.sizes import format_size, parse_size
 from rosim.fs.syscalls import HostAccessError
 from rosim.images.catalog import builtin_names
 from rosim.images.tarball import image_from_tar
+from rosim.runtime.batch import run_each
 from rosim.runtime.container import Container, ContainerState, ShellSession, SizeWriter
 from rosim.runtime.profiles import Profile
 from rosim.runtime.runtime import Runtime
@@ -284,6 +285,7 @@ __all__ = [
     "run_app_story",
     "run_attack",
     "run_container",
+    "run_each",
     "run_quota_scenario",
     "shop_image",
     "standard_settings",

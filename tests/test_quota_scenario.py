@@ -366,3 +366,21 @@ def test_the_exercise_check():
     assert "Hint: the kubelet checks the limit only every 10 s" in big
     assert rosim.check_quota_exercise(a.replace(rate="1Mi")).startswith("FAIL: rate changed")
     assert "Note: its root is still writable" in rosim.check_quota_exercise(a.replace(limit="4Gi"))
+
+
+def test_a_fine_tick_resolves_write_errors_while_the_kubelet_keeps_its_pace():
+    """tick=1: ENOSPC at the second the disk fills; evictions and samples every 10 s."""
+    run = rosim.run_quota_scenario(rosim.quota_tenants(), tick=1.0)
+    assert [s.time for s in run.samples] == [10.0 * i for i in range(1, 13)]
+    assert run.tenant("tenant-c").error_at == 49
+    assert [(e.time, e.pod) for e in run.events if e.kind == "Evicted"] == [
+        (50, "tenant-b"), (60, "tenant-a")]
+    assert run.tick == 10
+
+
+def test_samples_report_what_the_kubelet_measures():
+    """Each sample's per-kind usage is the pods' accounting, and adds up on the node."""
+    run = rosim.quota_case("3Gi")
+    for sample in run.samples:
+        on_node = sum(sample.node_usage(t.tenant) for t in run.tenants)
+        assert on_node == sample.used

@@ -136,6 +136,10 @@ class Cluster:
         #: PersistentVolumeClaims: claim name -> bound PersistentVolume name ("" if Pending).
         self.claims: dict[str, str] = {}
         self.claim_specs: dict[str, ClaimSpec] = {}
+        #: PersistentVolumes no claim is bound to.
+        self._unbound: set[str] = set()
+        #: Pods waiting for a volume still attached to another node.
+        self._attach_waiting: set[str] = set()
         self.storage_classes: dict[str, StorageClassSpec] = {}
         self.priority_classes: dict[str, PriorityClassSpec] = {}
         self.config_maps: dict[str, ConfigMapSpec] = {}
@@ -256,6 +260,7 @@ class Cluster:
         pv = PersistentVolume(name, parse_quantity(capacity, field="capacity"), node,
                               source or "", tuple(access_modes))
         self.volumes[name] = pv
+        self._unbound.add(name)
         if claim is not None:
             self.add_claim(claim, name)
         return pv
@@ -267,9 +272,10 @@ class Cluster:
                               + (", ".join(self.volumes) or "none") + ".")
         if claim in self.claims:
             raise ConfigError(f"PersistentVolumeClaim claim(={claim!r}) already exists.")
-        if volume in self.claims.values():
+        if volume not in self._unbound:
             raise ConfigError(f"PersistentVolume volume(={volume!r}) is already bound.")
         self.claims[claim] = volume
+        self._unbound.discard(volume)
 
     def _add_claim_spec(self, spec: ClaimSpec) -> None:
         """A PersistentVolumeClaim object: bind it to a PV, provision one, or leave it Pending."""
@@ -283,10 +289,11 @@ class Cluster:
         if klass_name is None:
             default = [c for c in self.storage_classes.values() if c.default]
             klass_name = default[0].name if default else ""
-        for pv in self.volumes.values():  # a static PV of that class, big enough
-            if pv.name not in self.claims.values() and pv.capacity >= spec.storage and \
-                    pv.storage_class == klass_name:
+        for name in sorted(self._unbound):  # a static PV of that class, big enough
+            pv = self.volumes[name]
+            if pv.capacity >= spec.storage and pv.storage_class == klass_name:
                 self.claims[spec.name] = pv.name
+                self._unbound.discard(pv.name)
                 return
         klass = self.storage_classes.get(klass_name)
         if klass is None or klass.provisioner == "kubernetes.io/no-provisioner":
@@ -304,7 +311,7 @@ class Cluster:
             self._provision(spec, "network", klass.name)
 
     def _provision(self, spec: ClaimSpec, source: str, klass: str = "") -> None:
-        name = "pvc-" + hashlib.sha256(f"{self._seed}/{spec.name}".encode()).hexdigest()[:8]
+        name = "pvc-" + self._new_uid(spec.name)
         self.volumes[name] = PersistentVolume(name, spec.storage, None, source,
                                               spec.access_modes, klass)
         self.claims[spec.name] = name
@@ -317,14 +324,17 @@ class Cluster:
         self.volumes[spec.name] = PersistentVolume(spec.name, spec.capacity, spec.node,
                                                    spec.source, spec.access_modes,
                                                    spec.storage_class)
+        self._unbound.add(spec.name)
         if spec.claim and self.claims.get(spec.claim) == "":
             self.claims[spec.claim] = spec.name
+            self._unbound.discard(spec.name)
         for claim, bound in list(self.claims.items()):  # Pending claims that fit it
             cs = self.claim_specs.get(claim)
-            if bound == "" and cs is not None and spec.name not in self.claims.values() \
+            if bound == "" and cs is not None and spec.name in self._unbound \
                     and spec.capacity >= cs.storage and (cs.storage_class or "") == \
                     spec.storage_class:
                 self.claims[claim] = spec.name
+                self._unbound.discard(spec.name)
 
     def priority_of(self, spec: PodSpec) -> int:
         """The priority the Priority admission plugin gives a pod (ConfigError if refused)."""
@@ -615,6 +625,7 @@ class Cluster:
             holder = self.attachments.get(pv.name)
             if holder is not None and holder != node.name:
                 pod.status = "ContainerCreating"
+                self._attach_waiting.add(pod.name)
                 self._record("FailedAttachVolume", pod.name, node.name,
                              f'Multi-Attach error for volume "{pv.name}" Volume is already '
                              "exclusively attached to one node and can't be attached to "
@@ -631,26 +642,43 @@ class Cluster:
                                      f'AttachVolume.Attach succeeded for volume "{pv.name}"')
         return True
 
-    def _detach_unused(self, node_name: str) -> None:
-        """The attach/detach controller detaches volumes no pod on the node uses."""
-        used = set()
+    def _detach_unused(self, node_name: str, pod: Pod | None = None) -> None:
+        """The attach/detach controller detaches volumes no pod on the node uses.
+
+        ``pod`` is the pod that just left the node: only its volumes are
+        looked at (all the node's attachments when None).
+        """
         node = self.nodes.get(node_name)
+        used = set()
         for name in (node.pods if node is not None else ()):
             for volume in self.pods[name].spec.volumes:
                 if volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM:
                     used.add(self.claims.get(volume.claim_name, ""))
-        for pv, holder in list(self.attachments.items()):
-            if holder == node_name and pv not in used:
+        if pod is not None:
+            candidates = [self.claims.get(v.claim_name, "") for v in pod.spec.volumes
+                          if v.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM]
+        else:
+            candidates = [pv for pv, holder in self.attachments.items() if holder == node_name]
+        freed = False
+        for pv in candidates:
+            if self.attachments.get(pv) == node_name and pv not in used:
                 del self.attachments[pv]
-        self._retry_waiting()
+                freed = True
+        if freed or pod is None:
+            self._retry_waiting()
 
     def _retry_waiting(self) -> None:
-        for pod in list(self.pods.values()):
-            if pod.status == "ContainerCreating" and pod.node is not None and \
-                    not pod.containers and not pod.terminating:
-                node = self.nodes[pod.node]
-                if node.up and self._attach_possible(pod, node):
-                    self._start(pod)
+        """Pods waiting for a volume attached elsewhere try again."""
+        for name in sorted(self._attach_waiting):
+            pod = self.pods.get(name)
+            if pod is None or pod.terminating or pod.containers or pod.node is None \
+                    or pod.status != "ContainerCreating":
+                self._attach_waiting.discard(name)
+                continue
+            node = self.nodes.get(pod.node)
+            if node is not None and node.up and self._attach_possible(pod, node):
+                self._attach_waiting.discard(name)
+                self._start(pod)
 
     def _attach_possible(self, pod: Pod, node: Node) -> bool:
         for volume in pod.spec.volumes:

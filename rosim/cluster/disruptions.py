@@ -53,7 +53,7 @@ def _replace(cluster: Cluster, pod: Pod, avoid: str | None) -> list[Pod]:
         return []
     cluster._avoid = avoid
     try:
-        return reconcile_workload(cluster, pod.workload)
+        return reconcile_workload(cluster, pod.workload, pod.name)
     finally:
         cluster._avoid = None
 
@@ -70,7 +70,7 @@ def delete(cluster: Cluster, pod_name: str, avoid: str | None = None) -> Pod | N
     cluster._remove_pod(pod)
     del cluster.pods[pod.name]
     if node is not None:
-        cluster._detach_unused(node.name)
+        cluster._detach_unused(node.name, pod)
     made = _replace(cluster, pod, avoid)
     return made[0] if made else None
 
@@ -83,7 +83,7 @@ def evict(cluster: Cluster, pod_name: str, message: str) -> Pod:
     cluster._remove_pod(pod)
     pod.status, pod.message = "Evicted", message
     if node:
-        cluster._detach_unused(node)
+        cluster._detach_unused(node, pod)
     _replace(cluster, pod, None)
     return pod
 

@@ -9,13 +9,12 @@ container's writable layer, on the node's disk, where the quota never looks
 ``ENOSPC``, and under ``DiskPressure`` the kubelet evicts pods in its order.
 
 :func:`run_quota_scenario` runs tenants on a node in ticks of simulated time
-(10 s by default, the kubelet's housekeeping period). In each tick every
-tenant writes ``rate × tick`` bytes in 1 MiB steps (declared by size, so
-gigabytes cost nothing), in the order the tenants are given; then the
-kubelet's eviction manager runs once. The :class:`QuotaRun` it returns says
-who lost what: each tenant's outcome (``ok``, ``ENOSPC``, ``EROFS``,
+(10 s by default). In each tick every tenant writes ``rate × tick`` bytes
+in 1 MiB steps (declared by size, so gigabytes cost nothing), in the order
+the tenants are given; every 10 s the kubelet's eviction manager runs once.
+The :class:`QuotaRun` it returns says who lost what: each tenant's outcome (``ok``, ``ENOSPC``, ``EROFS``,
 ``Evicted`` with the kubelet's message), the bytes written and kept where,
-and per-tick samples of the node's available space and of each tenant's
+and samples, at each pass of the kubelet, of the node's available space and of each tenant's
 usage by storage kind. Pods are bare pods: an evicted pod is not recreated.
 
 :func:`quota_case` runs the story for one choice of what tenant A writes,
@@ -45,6 +44,7 @@ from typing import Any
 
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
+from rosim.cluster.eviction import EVICTION_INTERVAL
 from rosim.cluster.quantity import parse_quantity
 from rosim.cluster.quota_results import (
     NODE_KINDS,
@@ -316,10 +316,13 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
     """Run ``tenants`` on one node with a ``disk`` and return who lost what.
 
     ``overlay_size`` is the node's containers/storage ``overlay.size=``
-    quota on each writable layer. Writes go on for ``duration`` seconds in
-    ticks of ``tick`` seconds; the kubelet's eviction manager runs after each
-    tick's writes (module docstring). Raises :class:`~rosim.ConfigError` for
-    bad values or two tenants of one name.
+    quota on each writable layer. Writes go on for ``duration`` seconds at a
+    resolution of ``tick`` seconds; the kubelet's eviction manager runs every
+    10 s (every tick when ticks are longer), after the writes, and each pass
+    records a sample. The run is event-driven: the ticks between two passes
+    in which no write can fail are written in one step, so a fine ``tick``
+    costs little more than a coarse one. Raises :class:`~rosim.ConfigError`
+    for bad values or two tenants of one name.
     """
     tenants = tuple(tenants)
     if not tenants or not all(isinstance(t, QuotaTenant) for t in tenants):
@@ -343,18 +346,33 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
     samples: list[QuotaSample] = []
     events: list[QuotaEvent] = []
     evicted: list[str] = []
-    for _ in range(math.ceil(duration / tick - 1e-9)):
-        now = cluster.clock + tick
+    interval = max(float(tick), EVICTION_INTERVAL)
+    ticks = math.ceil(duration / tick - 1e-9)
+    done = 0
+    next_pass = interval
+    while done < ticks:
+        # Event-driven: up to the next pass of the kubelet, the ticks in which
+        # no write can fail are written in one go; near a full disk or a full
+        # volume, tick by tick, in the tenants' order.
+        span = min(max(1, math.ceil((next_pass - done * tick) / tick - 1e-9)), ticks - done)
+        if span > 1 and not _quiet(apps, cluster, span * tick):
+            span = 1
+        done += span
+        now = done * tick
         for app in apps:
-            event = app.write(cluster, tick, now)
+            event = app.write(cluster, span * tick, now)
             if event is not None:
                 events.append(event)
+        if now < next_pass - 1e-9 and done < ticks:
+            continue
+        next_pass = (math.floor(now / interval + 1e-9) + 1) * interval
         disk_now = cluster.disk(NODE)
         usage = {app.tenant.name: (_usage(cluster, app.tenant.name) if app.evicted_at is None
                                    else dict.fromkeys((*NODE_KINDS, "persistentVolumeClaim"), 0))
                  for app in apps}
         seen = len(cluster.timeline)
-        gone = cluster.tick(tick)
+        cluster.advance(now - cluster.clock)
+        gone = cluster.kubelet_sync()
         for entry in cluster.timeline[seen:]:
             if entry.kind in ("Evicted", "NodeHasDiskPressure", "NodeHasNoDiskPressure"):
                 events.append(QuotaEvent(now, entry.kind, entry.pod, entry.message))
@@ -378,8 +396,38 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
             app.error, app.error_at, app.evicted_at, app.message))
     disk_info = cluster.disk(NODE)
     return QuotaRun(label or _default_label(tenants, overlay_size), disk_info.capacity,
-                    disk_info.threshold, float(tick), runtime.overlay_size, tuple(results),
+                    disk_info.threshold, interval, runtime.overlay_size, tuple(results),
                     tuple(samples), tuple(events), tuple(evicted))
+
+
+def _quiet(apps: Sequence[_App], cluster: Cluster, seconds: float) -> bool:
+    """Whether ``seconds`` of writes can go in one step: none of them can fail.
+
+    Every writer's own device (its layer under ``overlay.size``, its volume)
+    and the node's disk they share must hold all that is written to them.
+    """
+    from rosim.fs.kernel import kernel
+
+    devices = kernel().devices
+    shared: dict[int, int] = {}
+    for app in apps:
+        demand = min(int(app.tenant.rate * seconds), app.remaining)  # type: ignore[operator]
+        if demand <= 0 or app.evicted_at is not None:
+            continue
+        if app.writer is None:
+            if app.error:
+                continue  # its open fails every time (EROFS): nothing is written
+            return False
+        device = devices.get(app.writer._node.st_dev)
+        if device is None:
+            continue
+        if demand > device.free:
+            return False
+        for outer in device.chain()[1:]:
+            shared[outer.dev] = shared.get(outer.dev, 0) + demand
+            if shared[outer.dev] > outer.free:
+                return False
+    return True
 
 
 def _default_label(tenants: Sequence[QuotaTenant], overlay_size: int | str | None) -> str:

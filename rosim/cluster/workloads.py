@@ -21,6 +21,7 @@ Generated names use the characters Kubernetes uses
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rosim._errors import ConfigError
@@ -68,12 +69,20 @@ class Workload:
         return f"<Workload {self.key}>"
 
     # ------------------------------------------------------------ controllers
-    def reconcile(self, cluster: Cluster) -> list[Pod]:
-        """Create the pods that are missing; return them."""
+    def reconcile(self, cluster: Cluster, gone: str | None = None) -> list[Pod]:
+        """Create the pods that are missing; return them.
+
+        ``gone`` names the pod whose deletion woke the controller: a
+        StatefulSet then looks at that ordinal only.
+        """
         kind = self.spec.kind
         if kind is WorkloadKind.DEPLOYMENT:
             return self._replicas(cluster)
         if kind is WorkloadKind.STATEFUL_SET:
+            prefix = f"{self.spec.name}-"
+            if gone is not None and gone.startswith(prefix) and gone[len(prefix):].isdigit():
+                ordinal = int(gone[len(prefix):])
+                return self._ordinals(cluster, range(ordinal, ordinal + 1))
             return self._ordinals(cluster)
         if kind is WorkloadKind.DAEMON_SET:
             return self._per_node(cluster)
@@ -104,9 +113,11 @@ class Workload:
         return [self._create(cluster, self._new_name(cluster, prefix))
                 for _ in range(self.spec.replicas - len(active))]
 
-    def _ordinals(self, cluster: Cluster) -> list[Pod]:
+    def _ordinals(self, cluster: Cluster, ordinals: range | None = None) -> list[Pod]:
         made = []
-        for i in range(self.spec.replicas):
+        for i in ordinals if ordinals is not None else range(self.spec.replicas):
+            if i >= self.spec.replicas:
+                continue
             name = f"{self.spec.name}-{i}"
             pod = cluster.pods.get(name)
             if pod is not None and pod.status in _FINISHED and not pod.terminating:
@@ -117,9 +128,8 @@ class Workload:
             if pod is not None:
                 continue
             for claim in self.spec.claim_templates:
-                from dataclasses import replace
-
-                cluster._add_claim_spec(replace(claim, name=f"{claim.name}-{name}"))
+                if f"{claim.name}-{name}" not in cluster.claims:
+                    cluster._add_claim_spec(replace(claim, name=f"{claim.name}-{name}"))
             made.append(self._create(cluster, name, ordinal=i))
         return made
 
@@ -168,10 +178,10 @@ def find_workload(cluster: Cluster, ref: str) -> Workload:
     return workload  # type: ignore[no-any-return]
 
 
-def reconcile_workload(cluster: Cluster, key: str) -> list[Pod]:
-    """Let the controller of workload ``key`` act now."""
+def reconcile_workload(cluster: Cluster, key: str, gone: str | None = None) -> list[Pod]:
+    """Let the controller of workload ``key`` act now (``gone``: the pod that went)."""
     workload = cluster.workloads.get(key)
-    return workload.reconcile(cluster) if workload is not None else []
+    return workload.reconcile(cluster, gone) if workload is not None else []
 
 
 def reconcile_all(cluster: Cluster) -> list[Pod]:
