@@ -12,10 +12,11 @@ container's writable layer, on the node's disk, where the quota never looks
 (10 s by default). In each tick every tenant writes ``rate × tick`` bytes
 in 1 MiB steps (declared by size, so gigabytes cost nothing), in the order
 the tenants are given; every 10 s the kubelet's eviction manager runs once.
-The :class:`QuotaRun` it returns says who lost what: each tenant's outcome (``ok``, ``ENOSPC``, ``EROFS``,
-``Evicted`` with the kubelet's message), the bytes written and kept where,
-and samples, at each pass of the kubelet, of the node's available space and of each tenant's
-usage by storage kind. Pods are bare pods: an evicted pod is not recreated.
+The :class:`QuotaRun` it returns says who lost what: each tenant's outcome
+(``ok``, ``ENOSPC``, ``EROFS``, ``Evicted`` with the kubelet's message), the
+bytes written and kept where, and samples, at each pass of the kubelet, of
+the node's available space and of each tenant's usage by storage kind. Pods
+are bare pods: an evicted pod is not recreated.
 
 :func:`quota_case` runs the story for one choice of what tenant A writes,
 where, and which protections are on (:class:`QuotaProtection`);
