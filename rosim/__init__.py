@@ -115,13 +115,21 @@ from rosim.shell.console import Console, run_container
 from rosim.shell.interp import programs
 from rosim.shell.parser import ShellSyntaxError
 from rosim.shell.result import ExecResult, Transcript
-from rosim.teach.attack_views import AttackPanel, plot_backdoors
+from rosim.teach.attack_views import AttackPanel, BackdoorViewer, backdoor_viewer, plot_backdoors
 from rosim.teach.dataloss_views import (
     DataLossExplorer,
     data_loss_explorer,
     loss_summary,
     plot_story,
     plot_survival,
+)
+from rosim.teach.exercises import (
+    Verdict,
+    check_app_mounts,
+    check_inventory_mounts,
+    check_no_loss,
+    check_shop_hardening,
+    check_tenant_a,
 )
 from rosim.teach.plots import plot_capabilities, plot_comparison, plot_probe
 from rosim.teach.probe import (
@@ -157,6 +165,7 @@ __all__ = [
     "BackdoorOutcome",
     "BackdoorSetting",
     "BackdoorTable",
+    "BackdoorViewer",
     "Bind",
     "Capabilities",
     "Change",
@@ -239,6 +248,7 @@ __all__ = [
     "Transcript",
     "Trigger",
     "UnknownProfileError",
+    "Verdict",
     "Volume",
     "Whiteout",
     "WorkloadKind",
@@ -247,12 +257,18 @@ __all__ = [
     "backdoor_setting",
     "backdoor_settings",
     "backdoor_table",
+    "backdoor_viewer",
     "builtin_names",
     "capability_settings",
     "capstone_manifest",
+    "check_app_mounts",
     "check_hardening",
+    "check_inventory_mounts",
     "check_manifests",
+    "check_no_loss",
     "check_quota_exercise",
+    "check_shop_hardening",
+    "check_tenant_a",
     "check_workload_exercise",
     "compare_capabilities",
     "compare_quota_fixes",

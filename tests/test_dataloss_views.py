@@ -55,7 +55,7 @@ def test_plot_survival_draws_a_labelled_cell_per_kind_and_event():
     head, *rows = table.rows()
     assert texts(ax.get_yticklabels()) == [r[0] for r in rows]
     assert [t.replace("\n", " ") for t in texts(ax.get_xticklabels())] == list(head[1:])
-    assert texts(ax.get_legend().get_texts()) == ["kept", "lost", "unreachable"]
+    assert texts(fig.legends[0].get_texts()) == ["kept", "lost", "unreachable"]
     cells = {(round(t.get_position()[0]), round(t.get_position()[1])): t.get_text()
              for t in ax.texts}
     assert len(cells) == len(ax.patches) == len(KINDS) * len(EVENTS)
@@ -105,7 +105,7 @@ def test_plot_story_of_several_stories_and_a_story_that_never_ran():
     fig = rosim.plot_story([LAYER_STORY, CRASHLOOP_STORY], title="two stories")
     assert len(fig.axes) == 4 and fig.get_suptitle() == "two stories"
     ax = fig.axes[2]
-    assert ax.get_title().endswith("0 of 0 lost, readOnlyRootFilesystem: true")
+    assert ax.get_title().endswith("0 of 0 lost\nreadOnlyRootFilesystem: true")
     assert texts(ax.texts) == ["nothing written\npod CrashLoopBackOff at deploy"]
     assert texts(ax.get_xticklabels())[0] == "deploy\nnode-2\nCrashLoopBackOff"
     with pytest.raises(rosim.ConfigError, match=r"story\(=\[\]\)"):

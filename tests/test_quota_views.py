@@ -28,8 +28,8 @@ def test_usage_bars_one_per_case_with_quota_and_limit_marks(fixes):
     assert ax.get_ylabel() == "bytes on the node's disk (GiB)"
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert len(labels) == 5
-    assert labels[0].startswith("no protection\n\ntenant-a: Evicted (PVC 0B/1G)")
-    assert "tenant-a: ENOSPC (PVC 1G/1G)" in labels[2]
+    assert labels[0].startswith("no protection\n\ntenant-a: Evicted\n(PVC 0B/1G)")
+    assert "tenant-a: ENOSPC\n(PVC 1G/1G)" in labels[2]
     marks = {(line.get_linestyle(), round(line.get_ydata()[0], 2)) for line in ax.lines
              if line.get_color() == "black"}
     # A's quota tick 1 GiB above the bottom of its segment; its limit 4 GiB above it.
@@ -105,4 +105,5 @@ def test_explorer_starts_from_given_settings():
     assert explorer.protections["overlay.size"].value
     assert explorer.result.overlay_size == 4 * GiB
     assert explorer.result.tenant("tenant-a").written == 4 * GiB
-    assert explorer._repr_mimebundle_()["text/plain"].startswith("VBox(")
+    assert explorer._repr_mimebundle_()["text/plain"] == (
+        "Quota explorer: tenant-a writes 5 GiB to its layer; Harmed: tenant-a (ENOSPC).")

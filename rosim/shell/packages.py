@@ -23,7 +23,7 @@ from rosim.shell.interp import Proc, program
 
 __all__ = ["DNF_PACKAGES", "Package"]
 
-_DATE = "Mon 01 Jan 2024 12:00:00 PM UTC"
+_DATE = "Mon 14 May 2018 12:00:00 PM UTC"
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,8 @@ def _dnf(proc: Proc) -> int:
 
 
 def _dnf_install(proc: Proc, names: list[str], assume_yes: bool) -> int:
-    for repo, label, size in (("updates", "Fedora 28 - x86_64 - Updates", "21 MB"),
-                              ("fedora", "Fedora 28 - x86_64", "60 MB")):
+    for repo, label, size, took in (("updates", "Fedora 28 - x86_64 - Updates", "21 MB", "00:09"),
+                                    ("fedora", "Fedora 28 - x86_64", "60 MB", "00:26")):
         cache = f"/var/cache/dnf/{repo}-b4ee2d8e5d4b3e2a/repodata"
         try:
             os.makedirs(cache, exist_ok=True)
@@ -181,7 +181,7 @@ def _dnf_install(proc: Proc, names: list[str], assume_yes: bool) -> int:
             proc.err(f"Error: Failed to synchronize cache for repo '{repo}': "
                      f"{os.strerror(exc.errno or 0)}: '{exc.filename}'\n")
             return 1
-        proc.out(f"{label:<48}2.3 MB/s | {size:>6}     00:09\n")
+        proc.out(f"{label:<48}2.3 MB/s | {size:>6}     {took}\n")
     proc.out(f"Last metadata expiration check: 0:00:00 ago on {_DATE}.\n")
     wanted: list[Package] = []
     for name in names:

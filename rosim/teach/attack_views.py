@@ -4,13 +4,14 @@ Both only display result objects of :mod:`rosim.scenarios.backdoors`:
 :func:`plot_backdoors` draws a :class:`~rosim.BackdoorTable`, and
 :class:`AttackPanel` shows the :class:`~rosim.Attack` that
 :func:`~rosim.run_attack` returns for the chosen technique, setting and event.
-Colours come from the Okabe–Ito palette and every cell is labelled in text.
+Colours are the labs' shared :data:`~rosim.teach.plots.PALETTE` and every
+cell is labelled in text. The table's events are drawn one under the other,
+or one at a time with :class:`BackdoorViewer` (a dropdown of events).
 """
 
 from __future__ import annotations
 
 import html
-import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,25 +24,26 @@ from rosim.scenarios.backdoors import (
     backdoor_settings,
     run_attack,
 )
+from rosim.teach.plots import INK, MAX_WIDTH_IN, MIN_FONT_PT, PALETTE, _wrap, notebook_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from rosim.fs.layers import Image
 
-__all__ = ["BACKDOOR_COLOURS", "AttackPanel", "plot_backdoors"]
+__all__ = ["BACKDOOR_COLOURS", "AttackPanel", "BackdoorViewer", "backdoor_viewer",
+           "plot_backdoors"]
 
-#: Okabe–Ito colours: blocked (blue), planted but never runs (sky blue),
-#: ran but gone after the event (orange), persists (vermillion).
+#: Blocked (refused), planted but never runs (inert), ran but gone after the
+#: event (partly), persists (danger).
 BACKDOOR_COLOURS = {
-    BackdoorOutcome.BLOCKED: "#0072B2",
-    BackdoorOutcome.NEVER_RUNS: "#56B4E9",
-    BackdoorOutcome.GONE: "#E69F00",
-    BackdoorOutcome.PERSISTS: "#D55E00",
+    BackdoorOutcome.BLOCKED: PALETTE["refused"],
+    BackdoorOutcome.NEVER_RUNS: PALETTE["inert"],
+    BackdoorOutcome.GONE: PALETTE["partly"],
+    BackdoorOutcome.PERSISTS: PALETTE["danger"],
 }
 #: Text colour on each cell colour, for contrast.
-_INK = {BackdoorOutcome.BLOCKED: "white", BackdoorOutcome.NEVER_RUNS: "black",
-        BackdoorOutcome.GONE: "black", BackdoorOutcome.PERSISTS: "white"}
+_INK = {outcome: INK[colour] for outcome, colour in BACKDOOR_COLOURS.items()}
 
 
 def plot_backdoors(table: BackdoorTable, events: Sequence[str | LifecycleEvent] | None = None,
@@ -51,43 +53,81 @@ def plot_backdoors(table: BackdoorTable, events: Sequence[str | LifecycleEvent] 
     ``events`` chooses the panels (all events of the table by default); rows
     are named by ATT&CK id and where the implant goes.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle
 
     chosen = [LifecycleEvent(e) for e in (events if events is not None else table.events)]
-    cols = 2 if len(chosen) > 1 else 1
-    rows = (len(chosen) + cols - 1) // cols
     n_t, n_s = len(table.techniques), len(table.settings)
-    fig = plt.figure(figsize=(cols * (1.1 * n_s + 1.0) + 2.6, rows * (0.3 * n_t + 1.6) + 0.9))
-    plt.close(fig)
-    settings = ["\n".join(textwrap.wrap(s, 14, break_on_hyphens=False, break_long_words=False))
-                for s in table.settings]
+    width = min(MAX_WIDTH_IN, 1.05 * n_s + 3.4)
+    fig = notebook_figure(figsize=(width, len(chosen) * (0.36 * n_t + 1.9) + 0.9))
+    settings = [_wrap(s, 13) for s in table.settings]
     for i, event in enumerate(chosen):
-        ax = fig.add_subplot(rows, cols, i + 1)
+        ax = fig.add_subplot(len(chosen), 1, i + 1)
         for x, setting in enumerate(table.settings):
             for y, tech in enumerate(table.techniques):
                 outcome = table.outcome(tech, setting, event)
                 ax.add_patch(Rectangle((x - 0.48, y - 0.45), 0.96, 0.9,
                                        color=BACKDOOR_COLOURS[outcome]))
-                ax.text(x, y, outcome.short, ha="center", va="center", fontsize=7,
+                ax.text(x, y, outcome.short, ha="center", va="center", fontsize=MIN_FONT_PT,
                         color=_INK[outcome])
         ax.set_xlim(-0.5, n_s - 0.5)
         ax.set_ylim(n_t - 0.5, -0.5)
-        ax.set_xticks(range(n_s), settings, fontsize=7)
-        ax.set_yticks(range(n_t), [t.title for t in table.techniques] if i % cols == 0
-                      else [""] * n_t, fontsize=8)
+        ax.set_xticks(range(n_s), settings, fontsize=MIN_FONT_PT)
+        ax.set_yticks(range(n_t), [t.title for t in table.techniques], fontsize=MIN_FONT_PT)
         ax.tick_params(length=0)
         for side in ax.spines.values():
             side.set_visible(False)
-        ax.set_xlabel("runtime setting", fontsize=8)
-        if i % cols == 0:
-            ax.set_ylabel("technique (ATT&CK id, implant)", fontsize=8)
-        ax.set_title(f"after: {event}", fontsize=10)
+        ax.set_xlabel("runtime setting", fontsize=MIN_FONT_PT)
+        ax.set_ylabel("technique (ATT&CK id, implant)", fontsize=MIN_FONT_PT)
+        ax.set_title(f"after: {event}", fontsize=MIN_FONT_PT + 2)
     fig.legend(handles=[Patch(color=c, label=o.value) for o, c in BACKDOOR_COLOURS.items()],
-               loc="lower center", ncol=4, fontsize=8, frameon=False)
-    fig.suptitle(title or "Does the backdoor run again after the event?")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+               loc="lower center", ncol=2, fontsize=MIN_FONT_PT + 1, frameon=False)
+    fig.suptitle(title or "Does the backdoor run again after the event?",
+                 fontsize=MIN_FONT_PT + 3)
+    fig.tight_layout(rect=(0, 0.5 / fig.get_size_inches()[1] + 0.02, 1, 1))
     return fig
+
+
+class BackdoorViewer:
+    """One event of a :class:`~rosim.BackdoorTable` at a time, chosen in a dropdown.
+
+    ``event`` is the dropdown; changing it draws :func:`plot_backdoors` for
+    that event alone (kept in :attr:`figure`) in the ``output`` widget.
+    """
+
+    def __init__(self, table: BackdoorTable, event: str | None = None) -> None:
+        import ipywidgets as widgets
+
+        self.table = table
+        first = LifecycleEvent(event) if event is not None else table.events[0]
+        self.event = widgets.Dropdown(
+            options=[(e.description, e.value) for e in table.events], value=first.value,
+            description="after", layout={"width": "auto", "max_width": "860px"})
+        self.output = widgets.Output()
+        self.figure: Figure
+        self.widget = widgets.VBox([self.event, self.output])
+        self.event.observe(lambda _change: self.show(), names="value")
+        self.show()
+
+    def show(self) -> Figure:
+        """Draw the grid of the chosen event; return the figure."""
+        from IPython.display import clear_output, display
+
+        self.figure = plot_backdoors(self.table, events=[self.event.value])
+        with self.output:
+            clear_output(wait=True)
+            display(self.figure)
+        return self.figure
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = (f"Backdoor grid after: {self.event.value} "
+                                "(run the cell to choose another event)")
+        return bundle
+
+
+def backdoor_viewer(table: BackdoorTable, event: str | None = None) -> BackdoorViewer:
+    """A :class:`BackdoorViewer` of ``table``, showing ``event`` first (needs ipywidgets)."""
+    return BackdoorViewer(table, event)
 
 
 class AttackPanel:
@@ -115,9 +155,11 @@ class AttackPanel:
             options=[(e.description, e.value) for e in LifecycleEvent], description="event",
             style={"description_width": "initial"}, layout={"width": "720px"})
         self.button = widgets.Button(description="Run the attack", button_style="danger")
-        self.outcome = widgets.HTML()
+        self.outcome = widgets.HTML(_WAITING)
         self.transcript = widgets.HTML()
         self.button.on_click(lambda _button: self.run())
+        for control in (self.technique, self.setting, self.event):
+            control.observe(self._clear, names="value")
         self.widget = widgets.VBox([self.technique, self.setting, self.event, self.button,
                                     self.outcome, self.transcript])
 
@@ -135,5 +177,19 @@ class AttackPanel:
                                  f"{html.escape(attack.transcript)}</pre>")
         return attack
 
+    def _clear(self, change: dict[str, Any] | None = None) -> None:
+        """Forget the shown attack: its verdict is stale once an input changes."""
+        self.result = None
+        self.outcome.value = _WAITING
+        self.transcript.value = ""
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        shown = (f"{self.result.outcome.value}: {self.result.summary}" if self.result
+                 else "press Run the attack")
+        bundle["text/plain"] = (f"Attack panel: {self.technique.label} / {self.setting.value} / "
+                                f"{self.event.value} -> {shown}")
+        return bundle
+
+
+_WAITING = "<p><i>Choose a technique, a setting and an event, then press Run the attack.</i></p>"

@@ -13,8 +13,8 @@ Thin views over the result objects of :mod:`rosim.cluster.dataloss`:
   figure and the summary. It only displays: the settings go to
   ``run_app_story``, the result to the functions above.
 
-Colours come from the Okabe–Ito palette; every cell and line is also
-labelled in text.
+Colours are the labs' shared :data:`~rosim.teach.plots.PALETTE` (kept is
+green, lost vermillion); every cell and line is also labelled in text.
 
 >>> from rosim import run_app_story
 >>> story = run_app_story(logs="stdout", data="emptyDir", events=["crash"], requests=3)
@@ -29,7 +29,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rosim._errors import ConfigError
+from rosim._errors import ConfigError, RosimError
 from rosim.cluster.dataloss import (
     _KIND_LABELS,
     AppStory,
@@ -39,7 +39,7 @@ from rosim.cluster.dataloss import (
     parse_event,
     run_app_story,
 )
-from rosim.teach.plots import grid_figure, notebook_figure
+from rosim.teach.plots import MAX_WIDTH_IN, MIN_FONT_PT, PALETTE, grid_figure, notebook_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -48,14 +48,15 @@ if TYPE_CHECKING:
 __all__ = ["STREAM_COLOURS", "SURVIVAL_COLOURS", "DataLossExplorer", "data_loss_explorer",
            "loss_summary", "plot_story", "plot_survival"]
 
-#: Okabe–Ito colours: kept (bluish green), lost (vermillion), unreachable (blue).
-SURVIVAL_COLOURS = {"kept": "#009E73", "lost": "#D55E00", "unreachable": "#0072B2"}
+#: Kept (works), lost (danger), kept but out of reach (partly).
+SURVIVAL_COLOURS = {"kept": PALETTE["works"], "lost": PALETTE["danger"],
+                    "unreachable": PALETTE["partly"]}
 
-#: Okabe–Ito colours of the "still readable" lines, and of what was written and lost.
-STREAM_COLOURS = {"logs": "#0072B2", "data": "#E69F00", "written": "#000000",
-                  "lost": "#D55E00"}
+#: The "still readable" lines (kept: works), what was written (black) and lost (danger).
+STREAM_COLOURS = {"logs": PALETTE["works"], "data": PALETTE["works"], "written": "#000000",
+                  "lost": PALETTE["danger"]}
 
-_EVENT_MARK = "#999999"
+_EVENT_MARK = PALETTE["neutral"]
 _STREAM_FILES = {"logs": "/var/log/myapp.log", "data": "/data/records.txt"}
 _STREAM_UNITS = {"logs": "log lines", "data": "data records"}
 _STEP_LABELS = {
@@ -96,9 +97,9 @@ def plot_survival(table: SurvivalTable, title: str | None = None) -> Figure:
     return grid_figure(events, kinds, cell, SURVIVAL_COLOURS, xlabel="event",
                        ylabel="where the pod wrote the file",
                        title=title or "Is a file the pod wrote still readable after the event?",
-                       column_labels=[textwrap.fill(e, 16) for e in events],
-                       figsize=(1.55 * len(events) + 4.2, 0.5 * len(kinds) + 2.2),
-                       cell_height=0.88, fontsize=9)
+                       column_labels=[textwrap.fill(e, 14) for e in events],
+                       figsize=(1.3 * len(events) + 3.0, 0.5 * len(kinds) + 2.6),
+                       cell_height=0.88)
 
 
 # ----------------------------------------------------------------- stories
@@ -116,9 +117,8 @@ def plot_story(story: AppStory | Sequence[AppStory], title: str | None = None) -
     if not stories or not all(isinstance(s, AppStory) for s in stories):
         raise ConfigError(f"story(={story!r}) must be an AppStory or a non-empty "
                           "sequence of them.")
-    steps = max(len(s.steps) for s in stories)
-    fig = notebook_figure(figsize=(max(9.0, 2.0 * steps + 3.0), 3.4 * len(stories) + 0.7),
-                  layout="constrained")
+    fig = notebook_figure(figsize=(MAX_WIDTH_IN, 3.7 * len(stories) + 0.7),
+                          layout="constrained")
     axes = fig.subplots(len(stories), 2, squeeze=False)
     for row, one in zip(axes, stories, strict=True):
         for ax, stream in zip(row, ("logs", "data"), strict=True):
@@ -126,7 +126,7 @@ def plot_story(story: AppStory | Sequence[AppStory], title: str | None = None) -
     if title is None:
         title = (_settings(stories[0]) if len(stories) == 1
                  else "Records written and still readable, for each choice of storage")
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(title, fontsize=MIN_FONT_PT + 3)
     return fig
 
 
@@ -153,28 +153,30 @@ def _draw_stream(ax: Axes, story: AppStory, stream: str) -> None:
             linewidth=2.5, label="still readable", clip_on=False)
     ax.plot(x, written, color=STREAM_COLOURS["written"], linestyle="--", marker="o",
             markersize=4, linewidth=1.2, label="written", clip_on=False)
-    ax.set_xticks(x, [_tick(s) for s in story.steps], fontsize=8)
+    ax.set_xticks(x, [_tick(s) for s in story.steps], fontsize=MIN_FONT_PT)
     ax.set_xlim(-0.3, max(len(x) - 0.7, 0.3))
-    top = max(written + readable + [1]) * 1.25
+    top = max(written + readable + [1]) * 1.45
     ax.set_ylim(-0.03 * top, top)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("event (and the node the pod runs on after it)")
-    ax.set_ylabel(_STREAM_UNITS[stream])
+    ax.set_xlabel("event, then the pod's node", fontsize=MIN_FONT_PT)
+    ax.set_ylabel(_STREAM_UNITS[stream], fontsize=MIN_FONT_PT)
+    ax.tick_params(axis="y", labelsize=MIN_FONT_PT)
     kind = StorageKind(getattr(story, stream))
     where = ("stdout, shipped by the log collector" if kind is StorageKind.STDOUT
              else f"{_STREAM_FILES[stream]} on {_kind_label(kind)}")
     final = story.steps[-1]
     lost = final.written[stream] - final.readable[stream]
-    mode = ", readOnlyRootFilesystem: true" if story.read_only else ""
+    mode = "\nreadOnlyRootFilesystem: true" if story.read_only else ""
     ax.set_title(f"{stream}: {where}\n{lost} of {final.written[stream]} lost{mode}",
-                 fontsize=9)
+                 fontsize=MIN_FONT_PT)
     if not any(written):
         ax.text(0.5, 0.5, f"nothing written\npod {story.steps[0].status} at deploy",
-                transform=ax.transAxes, ha="center", va="center", fontsize=9)
+                transform=ax.transAxes, ha="center", va="center", fontsize=MIN_FONT_PT)
     handles, labels = ax.get_legend_handles_labels()
     order = [labels.index(name) for name in ("written", "still readable", "lost")]
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left",
-              fontsize=8)
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper center",
+              ncol=3, fontsize=MIN_FONT_PT, framealpha=0.9, handlelength=1.5,
+              columnspacing=0.8, borderaxespad=0.2)
 
 
 def _tick(step: Any) -> str:
@@ -270,9 +272,24 @@ class DataLossExplorer:
         return sum(self.story.lost.values())
 
     def update(self) -> None:
-        """Rerun the story with the current settings and redraw the figure."""
-        self._show(run_app_story(self.logs.value, self.data.value, self.chosen_events,
-                                 requests=self.requests, read_only=self.read_only.value))
+        """Rerun the story with the current settings and redraw the figure.
+
+        A combination the cluster cannot play (for example a node failure
+        while the pod has no node) is reported in the summary, not raised;
+        ``story`` and ``figure`` then keep the last story that ran.
+        """
+        from IPython.display import clear_output
+
+        try:
+            story = run_app_story(self.logs.value, self.data.value, self.chosen_events,
+                                  requests=self.requests, read_only=self.read_only.value)
+        except RosimError as exc:
+            with self.output:
+                clear_output()
+            self.summary.value = ("<b>This combination cannot be played:</b> "
+                                  + html.escape(str(exc)))
+            return
+        self._show(story)
 
     def _show(self, story: AppStory) -> None:
         from IPython.display import clear_output, display
@@ -298,7 +315,11 @@ class DataLossExplorer:
         self.update()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = (f"Data-loss explorer: logs on {self.logs.value}, data on "
+                                f"{self.data.value}, events {', '.join(self.chosen_events)}: "
+                                + loss_summary(self.story))
+        return bundle
 
 
 def _options(exclude: tuple[StorageKind, ...]) -> list[tuple[str, str]]:

@@ -1,7 +1,26 @@
 """Figures for the labs: thin views over result objects.
 
 Colours come from the Okabe–Ito palette, which stays distinct for the common
-forms of colour blindness; every cell is also labelled in text.
+forms of colour blindness, and every cell is also labelled in text. One
+colour means one thing in every lab (:data:`PALETTE`):
+
+=================  =========  ==================================================
+meaning            colour     used for
+=================  =========  ==================================================
+``refused``        blue       EROFS, read-only, a blocked backdoor
+``works``          green      writable, kept, not harmed, write but ``noexec``
+``danger``         vermillion lost, evicted, the attacker's code runs again
+``partly``         orange     worked for a while: ENOSPC, gone after the event
+``inert``          sky blue   planted but never runs
+``neutral``        grey       another error, marks and guides
+=================  =========  ==================================================
+
+Who is who (a tenant, a run) is told by :data:`IDENTITY_COLOURS` (reddish
+purple, yellow, greys), which carry no meaning, plus hatches and line styles.
+
+Figures are sized for the notebook column in JupyterLab at 100 % zoom: at
+most :data:`MAX_WIDTH_IN` inches wide at the inline backend's 100 dpi, and no
+text under :data:`MIN_FONT_PT` points.
 """
 
 from __future__ import annotations
@@ -14,17 +33,32 @@ from rosim.teach.probe import Capabilities, Comparison, ProbeResult
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CAPABILITY_COLOURS", "OUTCOME_COLOURS", "grid_figure", "notebook_figure",
+__all__ = ["CAPABILITY_COLOURS", "IDENTITY_COLOURS", "MAX_WIDTH_IN", "MIN_FONT_PT",
+           "OUTCOME_COLOURS", "PALETTE", "grid_figure", "notebook_figure",
            "plot_capabilities", "plot_comparison", "plot_probe"]
 
-#: Okabe–Ito colours: writable (bluish green), read-only (vermillion), other (grey).
-OUTCOME_COLOURS = {"ok": "#009E73", "EROFS": "#D55E00", "other": "#999999"}
+#: One colour per meaning, shared by every figure and widget of the labs.
+PALETTE = {"refused": "#0072B2", "works": "#009E73", "danger": "#D55E00",
+           "partly": "#E69F00", "inert": "#56B4E9", "neutral": "#999999"}
+#: Colours that only tell things apart (tenants, runs): they mean nothing.
+IDENTITY_COLOURS = ("#CC79A7", "#F0E442", "#666666", "#BBBBBB", "#000000")
+#: Text ink on each palette colour, for contrast.
+INK = {PALETTE["refused"]: "white", PALETTE["works"]: "white", PALETTE["danger"]: "white",
+       PALETTE["partly"]: "black", PALETTE["inert"]: "black", PALETTE["neutral"]: "black"}
+#: The widest figure that fits the notebook column (inches at 100 dpi).
+MAX_WIDTH_IN = 9.0
+#: The smallest text in a figure (points).
+MIN_FONT_PT = 9
+
+#: Writable (works), EROFS (refused), another error (neutral).
+OUTCOME_COLOURS = {"ok": PALETTE["works"], "EROFS": PALETTE["refused"],
+                   "other": PALETTE["neutral"]}
 
 
-#: Okabe–Ito colours: read-only (blue), writable but noexec (bluish green),
-#: writable and executable (vermillion: where a dropped binary runs).
-CAPABILITY_COLOURS = {"read-only": "#0072B2", "write, noexec": "#009E73",
-                      "write + exec": "#D55E00"}
+#: Read-only (refused), writable but noexec (works), writable and executable
+#: (danger: where a dropped binary runs).
+CAPABILITY_COLOURS = {"read-only": PALETTE["refused"], "write, noexec": PALETTE["works"],
+                      "write + exec": PALETTE["danger"]}
 
 
 def grid_figure(columns: Sequence[str], rows: Sequence[str],
@@ -32,35 +66,48 @@ def grid_figure(columns: Sequence[str], rows: Sequence[str],
                 xlabel: str, ylabel: str, title: str,
                 column_labels: Sequence[str] | None = None,
                 figsize: tuple[float, float] | None = None,
-                cell_height: float = 0.9, fontsize: int = 8) -> Figure:
+                cell_height: float = 0.9, fontsize: int = MIN_FONT_PT) -> Figure:
     """A rows × columns grid of coloured, labelled cells with a legend.
 
     ``cell(column, row)`` returns the cell's ``(colour, text)``; ``legend``
-    maps legend labels to colours. The labs' outcome grids are all drawn here.
+    maps legend labels to colours. The labs' outcome grids are all drawn here:
+    no wider than :data:`MAX_WIDTH_IN`, no text under :data:`MIN_FONT_PT`, the
+    legend under the grid.
     """
     from matplotlib.patches import Patch, Rectangle
 
-    fig = notebook_figure(
-        figsize=figsize or (1.9 * len(columns) + 2.5, 0.45 * len(rows) + 1.8))
+    fontsize = max(fontsize, MIN_FONT_PT)
+    width, height = figsize or (1.25 * len(columns) + 2.4, 0.42 * len(rows) + 2.6)
+    fig = notebook_figure(figsize=(min(width, MAX_WIDTH_IN), height))
     ax = fig.add_subplot()
     for x, column in enumerate(columns):
         for y, row in enumerate(rows):
             colour, text = cell(column, row)
             ax.add_patch(Rectangle((x - 0.48, y - cell_height / 2), 0.96, cell_height,
                                    color=colour))
-            ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color="white")
+            ax.text(x, y, text.replace(", ", ",\n").replace(" + ", "\n+ ")
+                    if len(text) > 9 else text, ha="center", va="center",
+                    fontsize=fontsize, color=INK.get(colour, "white"))
     ax.set_xlim(-0.5, len(columns) - 0.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xticks(range(len(columns)), column_labels if column_labels is not None else
-                  [c.replace(" ", "\n", 1) for c in columns], fontsize=8)
-    ax.set_yticks(range(len(rows)), rows, fontsize=9)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(handles=[Patch(color=c, label=k) for k, c in legend.items()],
-              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    fig.tight_layout()
+                  [_wrap(c, 12) for c in columns], fontsize=MIN_FONT_PT)
+    ax.set_yticks(range(len(rows)), rows, fontsize=MIN_FONT_PT + 1)
+    ax.tick_params(length=0)
+    ax.set_xlabel(xlabel, fontsize=MIN_FONT_PT + 1)
+    ax.set_ylabel(ylabel, fontsize=MIN_FONT_PT + 1)
+    ax.set_title(title, fontsize=MIN_FONT_PT + 3)
+    fig.legend(handles=[Patch(color=c, label=k) for k, c in legend.items()],
+               loc="lower center", ncol=len(legend), fontsize=MIN_FONT_PT + 1, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    text = text.replace("readOnlyRootFilesystem", "readOnlyRoot Filesystem")
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
 def plot_capabilities(caps: Capabilities, title: str | None = None) -> Figure:
@@ -75,7 +122,7 @@ def plot_capabilities(caps: Capabilities, title: str | None = None) -> Figure:
 
 
 def plot_comparison(comparison: Comparison, title: str | None = None) -> Figure:
-    """Draw a path × setting grid: green where writable, vermillion for EROFS."""
+    """Draw a path × setting grid: green where writable, blue for EROFS."""
     def cell(label: str, path: str) -> tuple[str, str]:
         result = comparison.outcome(label, path)
         colour = OUTCOME_COLOURS.get(result, OUTCOME_COLOURS["other"])

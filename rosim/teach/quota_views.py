@@ -13,8 +13,9 @@ Thin views over the result objects of :mod:`rosim.cluster.quota`:
   where, and which protections are on. It only displays the
   :class:`~rosim.QuotaRun` that ``quota_case`` returns.
 
-Colours come from the Okabe–Ito palette; every segment and mark is also
-told apart by a hatch, a line style or a text label.
+Tenants and runs are told apart by the labs' identity colours (which carry
+no meaning, see :data:`~rosim.teach.plots.PALETTE`), hatches, line styles
+and text labels. Figures fit the notebook column, with their legends below.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from rosim.cluster.quota import (
     quota_case,
 )
 from rosim.fs.sizes import format_size
-from rosim.teach.plots import notebook_figure
+from rosim.teach.plots import IDENTITY_COLOURS, MAX_WIDTH_IN, MIN_FONT_PT, notebook_figure
+from rosim.teach.plots import _wrap as wrap_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -43,11 +45,12 @@ if TYPE_CHECKING:
 __all__ = ["KIND_HATCHES", "RUN_COLOURS", "TENANT_COLOURS", "QuotaExplorer", "plot_node_space",
            "plot_quota_usage", "quota_explorer", "quota_summary"]
 
-#: Okabe–Ito colours of the tenants, in the order of a run's tenants.
-TENANT_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
-                  "#F0E442", "#000000")
-#: Okabe–Ito colours of the runs' lines in :func:`plot_node_space`.
-RUN_COLOURS = ("#000000", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+#: Colours of the tenants, in the order of a run's tenants (identity only).
+TENANT_COLOURS = IDENTITY_COLOURS
+#: Colours of the runs' lines in :func:`plot_node_space` (identity only; each
+#: run also has its own line style).
+RUN_COLOURS = ("#000000", IDENTITY_COLOURS[0], IDENTITY_COLOURS[2], IDENTITY_COLOURS[0],
+               "#AAAAAA", IDENTITY_COLOURS[2])
 _LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)))
 #: Hatches of the storage kinds on the node's disk.
 KIND_HATCHES = {"writable layer": "", "logs": "..", "emptyDir": "//"}
@@ -93,7 +96,7 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     from matplotlib.patches import Patch
 
     chosen = _runs(runs)
-    fig = notebook_figure(figsize=(2.3 * len(chosen) + 3.6, 5.6))
+    fig = notebook_figure(figsize=(min(MAX_WIDTH_IN, 1.6 * len(chosen) + 1.8), 6.8))
     ax = fig.add_subplot()
     capacity = max(r.capacity for r in chosen) / _GIB
     for x, run in enumerate(chosen):
@@ -106,8 +109,8 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
                 size = peak.usage[result.tenant].get(kind, 0) / _GIB
                 if size <= 0:
                     continue
-                ax.bar(x, size, 0.55, bottom=bottom, color=colours[result.tenant],
-                       hatch=KIND_HATCHES[kind], edgecolor="white", linewidth=0.6)
+                ax.bar(x, size, 0.6, bottom=bottom, color=colours[result.tenant],
+                       hatch=KIND_HATCHES[kind], edgecolor="black", linewidth=0.4)
                 bottom += size
             for value, style in ((result.quota, "-"), (result.limit, "--")):
                 if value is not None and bottom > start:
@@ -115,23 +118,23 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
                     ax.plot([x - 0.36, x + 0.36], [y, y], color="black", linestyle=style,
                             linewidth=2)
         ax.text(x, bottom + capacity * 0.015, format_size(peak.used), ha="center",
-                va="bottom", fontsize=8)
+                va="bottom", fontsize=MIN_FONT_PT)
     ax.axhline(capacity, color="#999999", linestyle="--", linewidth=1)
     threshold = capacity * (1 - chosen[0].threshold)
     ax.axhline(threshold, color="#999999", linestyle=":", linewidth=1.2)
     labels = []
     for run in chosen:
         outcomes = "\n".join(f"{t.tenant}: {t.outcome.value}" + (
-            f" (PVC {format_size(t.claim_used)}/{format_size(t.quota)})"
+            f"\n(PVC {format_size(t.claim_used)}/{format_size(t.quota)})"
             if t.quota is not None else "") for t in run.tenants)
-        labels.append(f"{_wrap(run.label, 22)}\n\n{outcomes}")
-    ax.set_xticks(range(len(chosen)), labels, fontsize=7.5)
+        labels.append(f"{wrap_label(run.label, 14)}\n\n{outcomes}")
+    ax.set_xticks(range(len(chosen)), labels, fontsize=MIN_FONT_PT)
     ax.set_xlim(-0.6, len(chosen) - 0.4)
     ax.set_ylim(0, capacity * 1.12)
-    ax.set_ylabel("bytes on the node's disk (GiB)")
-    ax.set_xlabel("case, and each tenant's outcome by the end")
+    ax.set_ylabel("bytes on the node's disk (GiB)", fontsize=MIN_FONT_PT + 1)
+    ax.tick_params(axis="y", labelsize=MIN_FONT_PT)
     ax.set_title(title or "The node's disk at its fullest, by tenant and storage kind",
-                 fontsize=11)
+                 fontsize=MIN_FONT_PT + 3)
     first = _colours(chosen[0])
     handles = [Patch(facecolor=c, label=name) for name, c in first.items()]
     handles += [Patch(facecolor="white", edgecolor="black", hatch=h or None,
@@ -143,8 +146,9 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
                        label=f"node disk ({format_size(chosen[0].capacity)})"),
                 Line2D([], [], color="#999999", linestyle=":",
                        label=f"eviction threshold (nodefs.available<{chosen[0].threshold:.0%})")]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    fig.tight_layout()
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=MIN_FONT_PT,
+               frameon=False)
+    fig.tight_layout(rect=(0, 1.0 / fig.get_size_inches()[1], 1, 1))
     return fig
 
 
@@ -162,7 +166,7 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     from matplotlib.lines import Line2D
 
     chosen = _runs(runs)
-    fig = notebook_figure(figsize=(10.5, 4.9))
+    fig = notebook_figure(figsize=(MAX_WIDTH_IN, 4.6 + 0.25 * len(chosen)))
     ax = fig.add_subplot()
     capacity = max(r.capacity for r in chosen) / _GIB
     handles = []
@@ -175,7 +179,7 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
             ys += [sample.available / _GIB, sample.available_after / _GIB]
         ax.plot(xs, ys, color=colour, linestyle=style, linewidth=2, zorder=3)
         handles.append(Line2D([], [], color=colour, linestyle=style, linewidth=2,
-                              label=_wrap(run.label, 30)))
+                              label=run.label))
         evictions: dict[float, list[str]] = {}
         for event in run.events:
             if event.kind == "Evicted":
@@ -185,24 +189,29 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
             ax.plot([time], [y], marker="v", markersize=10, color=colour,
                     markeredgecolor="black", zorder=4, clip_on=False)
             ax.annotate("evicted: " + ", ".join(pods), (time, y),
-                        xytext=(8, 10 + 13 * i), textcoords="offset points", fontsize=8,
+                        xytext=(8, 10 + 15 * i), textcoords="offset points",
+                        fontsize=MIN_FONT_PT,
                         color=colour, arrowprops={"arrowstyle": "-", "color": colour,
                                                   "linewidth": 0.6})
     threshold = chosen[0].threshold
     ax.axhline(capacity * threshold, color="#999999", linestyle=":", linewidth=1.5, zorder=1)
     handles += [Line2D([], [], color="#999999", linestyle=":", linewidth=1.5,
-                       label=f"eviction threshold\nnodefs.available<{threshold:.0%}"),
+                       label=f"eviction threshold nodefs.available<{threshold:.0%}"),
                 Line2D([], [], color="#777777", marker="v", linestyle="none", markersize=9,
                        markeredgecolor="black", label="eviction")]
     end = max(r.samples[-1].time for r in chosen)
     ax.set_xlim(0, end)
     ax.set_ylim(0, capacity * 1.05)
     ax.set_xlabel("time (s); the kubelet checks every "
-                  f"{chosen[0].tick:g} s")
-    ax.set_ylabel("node's available space (GiB)")
-    ax.set_title(title or "The node's available space while the tenants write", fontsize=11)
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    fig.tight_layout()
+                  f"{chosen[0].tick:g} s", fontsize=MIN_FONT_PT + 1)
+    ax.set_ylabel("node's available space (GiB)", fontsize=MIN_FONT_PT + 1)
+    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.set_title(title or "The node's available space while the tenants write",
+                 fontsize=MIN_FONT_PT + 3)
+    rows = (len(handles) + 1) // 2
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=MIN_FONT_PT,
+               frameon=False)
+    fig.tight_layout(rect=(0, (0.25 * rows + 0.1) / fig.get_size_inches()[1], 1, 1))
     return fig
 
 
@@ -234,7 +243,9 @@ class QuotaExplorer:
     The controls are attributes, so code (and tests) can drive them:
     ``writes`` (a slider, GiB that tenant A writes), ``where`` (toggle
     buttons: ``layer`` or ``pvc``) and ``protections`` (a checkbox per
-    :class:`~rosim.QuotaProtection` value). Every change reruns the case;
+    :class:`~rosim.QuotaProtection` value). Every change reruns the case
+    (in a running kernel, :data:`DEBOUNCE_S` after the last of a quick series
+    of changes, so arrow keys on the slider run it once);
     ``result`` holds the :class:`~rosim.QuotaRun`, ``figure`` its
     :func:`plot_node_space`, ``summary.value`` the table, ``image`` shows the
     figure. Display the explorer (or its ``widget``) in a notebook.
@@ -262,6 +273,7 @@ class QuotaExplorer:
                               self.summary, self.image])
         self.result: QuotaRun
         self.figure: Figure
+        self._pending: Any = None
         for control in (self.writes, self.where, *self.protections.values()):
             control.observe(self._changed, names="value")
         self._show(result)
@@ -283,14 +295,39 @@ class QuotaExplorer:
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=72)
         self.image.value = buffer.getvalue()
-        self.summary.value = (f"<p><b>{html.escape(quota_summary(result))}</b></p>"
-                              + result._repr_html_())
+        # The events go in a folded list, so that controls, table and figure
+        # fit one screen.
+        table = result._repr_html_().replace(
+            "<ul>", "<details><summary>the kubelet's events</summary><ul>", 1).replace(
+            "</ul>", "</ul></details>", 1)
+        self.summary.value = f"<p><b>{html.escape(quota_summary(result))}</b></p>" + table
 
     def _changed(self, change: dict[str, Any]) -> None:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.update()
+            return
+        if self._pending is not None:
+            self._pending.cancel()
+        self.summary.value = "<p><i>updating...</i></p>"
+        self._pending = loop.call_later(DEBOUNCE_S, self._run_pending)
+
+    def _run_pending(self) -> None:
+        self._pending = None
         self.update()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = (f"Quota explorer: tenant-a writes {self.writes.value} GiB to "
+                                f"its {self.where.value}; " + quota_summary(self.result))
+        return bundle
+
+
+#: Seconds the explorer waits after a change before it reruns the case.
+DEBOUNCE_S = 0.4
 
 
 def quota_explorer(writes: int = 20, where: str = "layer",
