@@ -132,14 +132,16 @@ def sections(nb: dict) -> list[Section]:
     for cell in nb["cells"]:
         text = _src(cell)
         if cell["cell_type"] == "markdown":
-            heading = re.match(r"## (.+)", text)
-            if heading:
-                found.append(Section(heading.group(1).strip(),
-                                     optional="Optional" in heading.group(1)))
-            if "solution" in _tags(cell) or text.startswith("## Resources"):
-                continue
-            found[-1].words += len(_WORD.findall(text))
-            found[-1].predicts += len(re.findall(r"^#+ Predict", text, re.M))
+            # A "## " line starts a section, wherever it is in the cell.
+            for part in re.split(r"^(?=## )", text, flags=re.M):
+                heading = re.match(r"## (.+)", part)
+                if heading:
+                    found.append(Section(heading.group(1).strip(),
+                                         optional="Optional" in heading.group(1)))
+                if "solution" in _tags(cell) or part.startswith("## Resources"):
+                    continue
+                found[-1].words += len(_WORD.findall(part))
+                found[-1].predicts += len(re.findall(r"^#+ Predict", part, re.M))
         else:
             found[-1].code_lines += len([line for line in text.splitlines() if line.strip()])
             found[-1].output_lines += _output_lines(cell)

@@ -348,7 +348,7 @@ def _snapshot(widget: Any) -> str:
         let h = 0;
         for (let k = 0; k < i.src.length; k++) h = (h * 31 + i.src.charCodeAt(k)) | 0;
         return h;
-    }).join()""")
+    }).join() + [...w.querySelectorAll('input[type=text], textarea')].map(i => i.value).join()""")
 
 
 def _changes(widget: Any, before: str, what: str) -> str:
@@ -365,6 +365,14 @@ def _changes(widget: Any, before: str, what: str) -> str:
 def _exercise_widget(page: Any, widget: Any, name: str) -> int:
     """Operate every control of ``widget`` once; each must change what it shows."""
     operated = 0
+    # A terminal: type a command and press Enter (its history then has a line
+    # for the arrow buttons below).
+    for line in widget.locator("input[type=text]").all():
+        before = _snapshot(widget)
+        line.fill("echo typed in the browser")
+        line.press("Enter")
+        _changes(widget, before, "a command typed and Enter")
+        operated += 1
     for select in widget.locator("select").all():
         before = _snapshot(widget)
         options = select.locator("option").all_inner_texts()
