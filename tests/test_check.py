@@ -325,3 +325,29 @@ def test_docs_list_every_rule_and_catalogue_entry():
             assert f"{tool} `{rid}`" in row, (rule.id, tool)
     for entry in catalogue():
         assert f"| {entry.name} |" in text, entry.name
+
+
+def test_proof_seeds_config_volumes_from_the_image(monkeypatch):
+    """The fix's init container is played: the image's config stays visible in its volume."""
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+            "  containers: [{name: app, image: example.com/app:1}]\n")
+    diff = "C /etc\nC /etc/app\nC /etc/app/app.conf\n"
+    report = rosim.check_manifests(text, diffs={"": diff})
+    assert report.containers[0].fix.mounts[0].copy_from_image
+    assert report.proofs[0].hidden == () and report.proofs[0].ok
+    monkeypatch.setattr("rosim.check.proof._seed", lambda *args: None)
+    unseeded = rosim.check_manifests(text, diffs={"": diff})
+    assert unseeded.proofs[0].hidden == ("app /etc/app/app.conf",)
+    assert "image files the fix's mounts hide: app /etc/app/app.conf" in str(
+        unseeded.proofs[0])
+
+
+def test_image_tar_without_a_container_name_goes_to_the_container_running_it():
+    """An image given without CONTAINER= is matched to the container by its name."""
+    image = rosim.Image.from_dict("docker.io/library/nginx:1.25", {
+        "/etc/nginx/conf.d/default.conf": "server {}\n", "/var/cache/nginx/": None})
+    report = rosim.check_manifests(SHOP, diffs={"worker": WORKER_DIFF}, images={"": image})
+    assert report.proofs[0].ok
+    other = rosim.Image.from_dict("example.com/other:1", {"/etc/x": "x"})
+    with pytest.raises(rosim.CheckInputError, match="is not the image of any container"):
+        rosim.check_manifests(SHOP, diffs={"worker": WORKER_DIFF}, images={"": other})

@@ -266,3 +266,11 @@ def test_kubernetes_examples_findings_fix_and_proof(capsys, tmp_path, name):
     status, out, _ = _run(capsys, DATA / name, "--format", "sarif")
     schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(json.loads(out))
+
+
+def test_color_always_paints_levels_and_outcomes(capsys, shop):
+    """--color always colours the levels and the proof's EROFS; never leaves plain text."""
+    _, out, _ = _run(capsys, shop, "--color", "always")
+    assert "\x1b[31merror\x1b[0m" in out and "\x1b[31mEROFS\x1b[0m" in out
+    _, plain, _ = _run(capsys, shop, "--color", "never")
+    assert "\x1b[" not in plain

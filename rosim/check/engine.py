@@ -37,7 +37,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rosim.check.catalogue import CatalogueEntry, PathKind, lookup
+from rosim.check.catalogue import CatalogueEntry, PathKind, image_key, lookup
 from rosim.check.fix import ContainerFix, covering_mount, plan_fix
 from rosim.check.manifests import ManifestFile, Workload, load_workloads
 from rosim.check.proof import Proof, prove
@@ -82,6 +82,18 @@ def check_manifests(manifests: str | Mapping[str, str], *,
     containers = [(wl, i, c) for mf in files for wl in mf.workloads
                   for i, c in enumerate(wl.pod["containers"])]
     names = sorted({str(c["name"]) for _, _, c in containers})
+    images = dict(images or {})
+    if "" in images and len(names) > 1:
+        # An image tar without a container name goes to the containers running it.
+        image = images.pop("")
+        matching = [str(c["name"]) for _, _, c in containers
+                    if _repository(str(c["image"])) == _repository(image.name)]
+        if not matching:
+            refs = ", ".join(sorted({str(c["image"]) for _, _, c in containers}))
+            raise CheckInputError(f"--image-tar: image {image.name!r} is not the image of any "
+                                  f"container ({refs}); name one: CONTAINER=FILE.")
+        for name in matching:
+            images.setdefault(name, image)
     explicit: dict[str, list[WritePath]] = {}
     for label, given in (("writes", writes), ("--diff", diffs), ("--python", python),
                          ("--image-tar", images)):
@@ -135,6 +147,11 @@ def check_manifests(manifests: str | Mapping[str, str], *,
                 proofs.append(prove(wl, fixes, wl_writes, sim_images))
     return CheckReport(tuple(mf.source for mf in files), tuple(findings), tuple(reports),
                        tuple(proofs), tuple(i for mf in files for i in mf.ignored), files)
+
+
+def _repository(ref: str) -> str:
+    """``docker.io/library/nginx:1.25`` and ``nginx`` are the same repository."""
+    return image_key(ref)[0].removeprefix("library/")
 
 
 def _resolve_key(label: str, key: str, names: Sequence[str]) -> None:

@@ -15,7 +15,9 @@ found, through the same ``open``/``os`` calls the app makes:
 Kinds of volume rosim does not model (configMap, secret, projected,
 downwardAPI...) become read-only emptyDirs, as they are read-only in a real
 pod; the container's process is not started (its writes are replayed
-instead), so the image's entrypoint does not matter.
+instead), so the image's entrypoint does not matter. The init container a
+fix adds to seed a volume from the image is played by copying the image's
+files into the volume (``cp -a -n``) before the writes.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from rosim.check.catalogue import PathKind
 from rosim.check.fix import ContainerFix, apply_fix
 from rosim.check.manifests import Workload
 from rosim.check.sources import WritePath
-from rosim.fs.layers import Image, ImageConfig
+from rosim.fs.layers import EntryKind, Image, ImageConfig
 
 __all__ = ["Proof", "WriteOutcome", "prove"]
 
@@ -61,13 +63,18 @@ class WriteOutcome:
 
 @dataclass(frozen=True)
 class Proof:
-    """What the simulated cluster showed for one workload."""
+    """What the simulated cluster showed for one workload.
+
+    ``hidden`` lists image files that the fix's new mounts hide from the
+    container even after seeding (a warning, not a failure).
+    """
 
     workload: str
     outcomes: tuple[WriteOutcome, ...]
     ephemeral_used: int
     ephemeral_limit: int | None
     evicted: str = ""
+    hidden: tuple[str, ...] = ()
 
     def to_text(self) -> str:
         """The proof as a table: each write under each manifest, then the verdict."""
@@ -90,6 +97,8 @@ class Proof:
         evicted = f"evicted: {self.evicted}" if self.evicted else "no eviction"
         lines.append(f"  ephemeral storage after the writes: {quantity(self.ephemeral_used)} "
                      f"({budget}); {evicted}")
+        if self.hidden:
+            lines.append("  image files the fix's mounts hide: " + ", ".join(self.hidden))
         lines.append("  => " + ("the fix works" if self.ok else "the fix does NOT work"))
         return "\n".join(lines) + "\n"
 
@@ -205,15 +214,69 @@ def _cluster(images: Mapping[str, Image], claims: Sequence[str]) -> Any:
     return cluster
 
 
+def _seed_file(path: str, data: bytes) -> None:
+    """What ``cp -a -n`` does for one file (runs inside the container)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not os.path.exists(path):
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def _image_files(image: Image, directory: str, limit: int = 3) -> list[str]:
+    """Up to ``limit`` regular files of the image below ``directory``, sorted."""
+    tree = image.tree
+    found, stack = [], [directory]
+    while stack and len(found) < limit:
+        current = stack.pop()
+        for child in tree.children(current):
+            path = f"{current.rstrip('/')}/{child}"
+            entry = tree.entry(path)
+            if entry is not None and entry.kind is EntryKind.DIR:
+                stack.append(path)
+            elif entry is not None and entry.kind is EntryKind.FILE:
+                found.append(path)
+    return sorted(found)[:limit]
+
+
+def _seed(ctr: Any, image: Image, directory: str) -> None:
+    """The fix's init container: copy the image's files below ``directory`` into its volume."""
+    tree = image.tree
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        for child in tree.children(current):
+            path = f"{current.rstrip('/')}/{child}"
+            entry = tree.entry(path)
+            if entry is None:
+                continue
+            if entry.kind is EntryKind.DIR:
+                stack.append(path)
+            elif entry.kind is EntryKind.FILE and entry.data is not None:
+                ctr.run(_seed_file, path, entry.data)
+
+
 def _run(workload: Workload, manifest: dict[str, Any], claims: Sequence[str],
          images: Mapping[str, Image], writes: Mapping[str, Sequence[WritePath]],
-         reschedule: bool) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], bool],
-                                    Any]:
+         reschedule: bool, seeds: Mapping[str, Sequence[str]] | None = None,
+         mounted: Mapping[str, Sequence[str]] | None = None
+         ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], bool], Any]:
     from rosim.cluster.dataloss import deployment
 
     cluster = _cluster(images, claims)
     # A one-replica Deployment: a bare Pod would not come back after the reschedule.
     pod = cluster.apply(deployment(workload.name, manifest["spec"])).pod
+    refs = {c["name"]: c["image"] for c in manifest["spec"]["containers"]}
+    for name, directories in (seeds or {}).items():
+        ctr = pod.containers.get(name)
+        for directory in directories:
+            if ctr is not None:
+                _seed(ctr, images[refs[name]], directory)
+    hidden: list[str] = []
+    for name, directories in (mounted or {}).items():
+        ctr = pod.containers.get(name)
+        for directory in directories:
+            files = _image_files(images[refs[name]], directory)
+            hidden += [f"{name} {p}" for p in files if ctr is not None and not ctr.exists(p)]
     results: dict[tuple[str, str], str] = {}
     written: dict[tuple[str, str], str] = {}
     for name, paths in writes.items():
@@ -234,7 +297,7 @@ def _run(workload: Workload, manifest: dict[str, Any], claims: Sequence[str],
                     ctr = new.containers.get(name)
                     kept[(name, write.path)] = bool(ctr and ctr.exists(
                         written[(name, write.path)]))
-        return results, kept, (usage, evicted)
+        return results, kept, (usage, evicted, hidden)
     return results, kept, None
 
 
@@ -256,8 +319,12 @@ def prove(workload: Workload, fixes: Sequence[ContainerFix],
     fixed, fixed_claims = _sim_pod(workload, fixed_doc, read_only=None)
     r_written, kept_written, _ = _run(workload, as_written, claims, quiet, writes, True)
     r_linter, _, _ = _run(workload, linter, claims, quiet, writes, False)
-    r_fixed, kept_fixed, extra = _run(workload, fixed, fixed_claims, quiet, writes, True)
-    usage, evicted = extra
+    seeds = {f.container: [m.mount_path for m in f.mounts if m.copy_from_image]
+             for f in fixes}
+    mounted = {f.container: [m.mount_path for m in f.mounts] for f in fixes}
+    r_fixed, kept_fixed, extra = _run(workload, fixed, fixed_claims, quiet, writes, True,
+                                      seeds, mounted)
+    usage, evicted, hidden = extra
     limits = [c.get("resources", {}).get("limits", {}).get("ephemeral-storage")
               for c in fixed["spec"]["containers"]]
     from rosim.cluster.quantity import parse_quantity
@@ -272,4 +339,4 @@ def prove(workload: Workload, fixes: Sequence[ContainerFix],
                                          kept_fixed.get(key)))
     return Proof(workload.label, tuple(outcomes), usage.ephemeral,
                  sum(declared) if declared else None,
-                 ", ".join(evicted) if evicted else "")
+                 ", ".join(evicted) if evicted else "", tuple(hidden))

@@ -122,7 +122,7 @@ class CheckReport:
             if not c.writes:
                 continue
             known = f"catalogue {c.catalogue}: {c.catalogue_source}" if c.catalogue and any(
-                w.origin.startswith("catalogue") for w in c.writes) else "given"
+                w.origin.startswith("catalogue") for w in c.writes) else c.writes[0].origin
             lines += ["", f"Where {c.workload} container {c.container!r} ({c.image}) writes "
                       f"({known}):"]
             mounts = {p: m for m in (c.fix.mounts if c.fix else ()) for p in m.paths}
