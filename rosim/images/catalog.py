@@ -47,7 +47,8 @@ _GROUP = "root:x:0:\nbin:x:1:\ndaemon:x:2:\nnobody:x:65534:\n"
 _COREUTILS = ("cat", "chmod", "cp", "df", "echo", "fallocate", "grep", "head", "id", "ln", "ls",
               "mkdir",
               "mount", "mv", "pwd", "rm", "sleep", "sort", "stat", "tail", "test", "touch", "wc",
-              "[")
+              "[", "awk", "basename", "date", "dirname", "du", "env", "find", "hostname",
+              "printf", "ps", "sed", "seq", "tee", "uname", "which", "whoami", "xargs")
 
 
 def _fedora() -> Image:

@@ -62,7 +62,9 @@ def _mode_string(mode: int) -> str:
 
 def _when(mtime: float) -> str:
     """GNU ls -l: the time for files under six months old, else the year."""
-    if abs(time.time() - mtime) < 182.5 * 86400:
+    from rosim.shell.clock import CLOCK
+
+    if abs(CLOCK.now() - mtime) < 182.5 * 86400:
         return time.strftime("%b %e %H:%M", time.gmtime(mtime))
     return time.strftime("%b %e  %Y", time.gmtime(mtime))
 

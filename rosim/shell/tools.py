@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import os
 
-from rosim.shell.interp import Proc, Shell, program
+from rosim.shell.interp import Proc, program
 
 __all__: list[str] = []
 
 
 def _child(proc: Proc, script: str, name: str, args: list[str], stdin: str) -> int:
-    shell = Shell(proc.env, name=name, args=args)
-    output: list[tuple[str, str]] = []
-    status = shell.run(script, output, stdin)
-    for stream, text in output:
-        (proc.stderr if stream == "stderr" else proc.stdout).write(text)
-    return status
+    shell = proc.shell.child(name, args, proc.env)
+    if shell is None:
+        return proc.shell.fork_failed(proc)
+    if proc.name == "bash":
+        shell.dialect = "bash"
+    return proc.shell.run_child(shell, script, Proc(proc.argv, stdin, proc.stdout, proc.stderr,
+                                                    proc.shell, proc.env))
 
 
 @program("sh")
@@ -56,15 +57,8 @@ def _busybox(proc: Proc) -> int:
         proc.out("BusyBox v1.36.1 (2023-07-27 17:12:24 UTC) multi-call binary.\n"
                  "Usage: busybox [function [arguments]...]\n")
         return 0
-    sub = Proc(applet, proc.stdin, proc.stdout, proc.stderr, proc.shell, proc.env)
+    sub = Proc(applet, proc.source, proc.stdout, proc.stderr, proc.shell, proc.env)
     return proc.shell.execute(sub)
-
-
-@program("sleep")
-def _sleep(proc: Proc) -> int:
-    if len(proc.argv) < 2:
-        return proc.fail("missing operand")
-    return 0
 
 
 @program("ncat")
@@ -107,7 +101,6 @@ def _redis_cli(proc: Proc) -> int:
 
 @program("vi")
 @program("curl")
-@program("ps")
 @program("top")
 @program("rpm")
 def _stub(proc: Proc) -> int:
