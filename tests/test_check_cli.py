@@ -274,3 +274,13 @@ def test_color_always_paints_levels_and_outcomes(capsys, shop):
     assert "\x1b[31merror\x1b[0m" in out and "\x1b[31mEROFS\x1b[0m" in out
     _, plain, _ = _run(capsys, shop, "--color", "never")
     assert "\x1b[" not in plain
+
+
+def test_bad_options_are_one_line_too(capsys):
+    """A bad --format or a missing option value is one line on stderr and exit status 2."""
+    for argv in (["check", "x.yaml", "--format", "xml"], ["check", "x.yaml", "--diff"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("rosim check: error: ") and err.count("\n") == 1

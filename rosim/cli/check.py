@@ -55,6 +55,13 @@ def register(subparsers: Any) -> None:
                         help="list the image catalogue and its sources, then exit")
     parser.set_defaults(func=run)
 
+    def one_line(message: str) -> None:
+        # argparse's own errors, on one line like every other bad input.
+        print(f"rosim check: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = one_line  # type: ignore[method-assign]
+
 
 def _fail(message: str) -> int:
     print(f"rosim check: error: {message}", file=sys.stderr)
