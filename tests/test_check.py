@@ -351,3 +351,12 @@ def test_image_tar_without_a_container_name_goes_to_the_container_running_it():
     other = rosim.Image.from_dict("example.com/other:1", {"/etc/x": "x"})
     with pytest.raises(rosim.CheckInputError, match="is not the image of any container"):
         rosim.check_manifests(SHOP, diffs={"worker": WORKER_DIFF}, images={"": other})
+
+
+def test_replicas_sharing_a_new_claim_get_a_note():
+    """A Deployment of several replicas with a new ReadWriteOnce claim gets a note."""
+    text = SHOP.replace("spec:\n  selector", "spec:\n  replicas: 3\n  selector")
+    report = rosim.check_manifests(text, diffs={"worker": WORKER_DIFF}, proof=False)
+    worker = next(c for c in report.containers if c.container == "worker")
+    assert worker.fix.notes and "3 replicas share the claim app-data-shop" in worker.fix.notes[0]
+    assert "note: 3 replicas share" in report.to_text()

@@ -82,6 +82,7 @@ class ContainerFix:
     run_as_user: int | None = None
     ephemeral_limit: str = ""
     set_read_only: bool = True
+    notes: tuple[str, ...] = ()
 
 
 def covering_mount(path: str, mounts: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -163,8 +164,16 @@ def plan_fix(workload: Workload, index: int, writes: Sequence[WritePath], *,
                 limit = str(body.get("sizeLimit") or "256Mi")
                 total += _mebibytes(limit) if re.fullmatch(r"\d+(Mi|Gi)", limit) else 256
         ephemeral = f"{total}Mi"
+    notes = []
+    replicas = (workload.document.get("spec") or {}).get("replicas", 1)
+    claims = [m.claim for m in fixes if m.claim]
+    if claims and workload.kind != "StatefulSet" and isinstance(replicas, int) and replicas > 1:
+        notes.append(f"{replicas} replicas share the claim {claims[0]} (ReadWriteOnce): a "
+                     "second node cannot attach it (Multi-Attach error); make the workload a "
+                     "StatefulSet with volumeClaimTemplates, or use a ReadWriteMany class.")
     return ContainerFix(workload.label, str(container["name"]), index,
-                        str(container["image"]), tuple(fixes), run_as_user, ephemeral)
+                        str(container["image"]), tuple(fixes), run_as_user, ephemeral,
+                        notes=tuple(notes))
 
 
 # ------------------------------------------------------------------ writing the fix

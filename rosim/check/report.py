@@ -147,6 +147,7 @@ class CheckReport:
                         if m.copy_from_image else ""
                     lines.append(f"    + {m.mount_path:<26} {m.source} ({size}){seed}  "
                                  f"[{m.kind.value}]")
+                lines += [f"    note: {note}" for note in fix.notes]
         for proof in self.proofs:
             text = proof.to_text().rstrip("\n").splitlines()
             if colour:
@@ -183,6 +184,7 @@ class CheckReport:
                 "fix": None if c.fix is None else {
                     "readOnlyRootFilesystem": True, "runAsUser": c.fix.run_as_user,
                     "ephemeralStorageLimit": c.fix.ephemeral_limit or None,
+                    "notes": list(c.fix.notes),
                     "mounts": [{"volume": m.volume, "mountPath": m.mount_path,
                                 "kind": m.kind.value, "source": m.source,
                                 "sizeLimit": m.size_limit, "claim": m.claim or None,

@@ -243,8 +243,9 @@ def python_writes(target: str | Callable[[], object], image: Image) -> list[Writ
     try:
         ctr.run(func)
     except Exception as exc:  # the user's code failed even with a writable root
-        raise CheckInputError(f"--python {target!r} raised {type(exc).__name__}: "
-                              f"{exc}".splitlines()[0]) from None
+        raise CheckInputError((f"--python {target!r} raised {type(exc).__name__}: {exc}"
+                               .splitlines()[0]) + " (give the image with --image-tar so "
+                              "that its files and directories are there)") from None
     changes = [(str(c.kind), c.path) for c in ctr.diff()]
     ctr.remove(force=True)
     return changes_to_writes(changes, f"python {target}")
