@@ -210,3 +210,21 @@ def test_env_command_and_args_reach_every_new_container():
         assert ctr.argv == ["echo", "hello", "world"] and ctr.env["GREETING"] == "hi there"
         assert cluster.exec("deploy/web", "echo $GREETING").stdout == "hi there\n"
     assert sum(len(v) for v in cluster.log_store.values()) == 3
+
+
+def test_the_pods_hosts_file_is_writable_and_outlives_a_crash():
+    """/etc/hosts is the kubelet's per-pod file: rw under a read-only root, kept by the
+    pod across container crashes, fresh in a replacement pod."""
+    cluster = rosim.Cluster(nodes=2, read_only=True)
+    p = cluster.apply(deployment()).pod
+    hosts = cluster.exec(p.name, "cat /etc/hosts").stdout
+    assert hosts.startswith("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n")
+    assert hosts.rstrip().endswith(f"\t{p.name}")
+    assert not cluster.exec(p.name, "touch /etc/motd").ok
+    assert cluster.exec(p.name, "echo '6.6.6.6 pypi.org' >> /etc/hosts").ok
+    cluster.crash(p.name)
+    assert "6.6.6.6 pypi.org" in cluster.exec(p.name, "cat /etc/hosts").stdout
+    new = cluster.delete(p.name)
+    assert "6.6.6.6" not in cluster.exec(new.name, "cat /etc/hosts").stdout
+    runtime = cluster.node(p.node).runtime
+    assert f"/var/lib/kubelet/pods/{p.uid}/etc-hosts" not in runtime._host_files

@@ -234,3 +234,37 @@ def test_a_local_path_claim_does_not_enforce_its_size():
             {"name": "d", "mountPath": "/d"}]}]}}).pod
     assert pod.container().write_bytes("/d/big", 50 * 1024**2) == 50 * 1024**2
     assert cluster.usage("p").claims["d"] == 50 * 1024**2
+
+
+def test_cassandra_keeps_its_data_through_a_crash_a_deletion_and_a_node_failure():
+    """StatefulSet pods: same name and claim back; a dead node's pod waits (at-most-one)."""
+    cluster = rosim.Cluster(nodes=3, images=IMAGES)
+    cluster.apply(DATA / "cassandra-statefulset.yaml")
+    for i in range(3):
+        cluster.exec(f"cassandra-{i}", f"echo row-{i} > /cassandra_data/sstable")
+    cluster.crash("cassandra-0")
+    cluster.reschedule("cassandra-1")
+    node = cluster.pod("cassandra-2").node
+    assert cluster.fail(node) == []
+    assert cluster.pod("cassandra-2").status == "Terminating"
+    cluster.delete_node(node)
+    for i in range(3):
+        assert cluster.exec(f"cassandra-{i}", "cat /cassandra_data/sstable").stdout == \
+            f"row-{i}\n"
+    assert cluster.pod("cassandra-2").node != node
+
+
+def test_nginx_replacements_lose_their_cache_and_keep_their_config():
+    """Deployment pods: a replacement has a new name, an empty emptyDir, the same ConfigMap."""
+    cluster = rosim.Cluster(nodes=3, images=IMAGES, seed=2)
+    cluster.apply(DATA / "nginx-deployment.yaml")
+    first = cluster.pod("deployment/nginx")
+    cluster.exec(first.name, "echo cached > /var/cache/nginx/page")
+    cluster.crash(first.name)
+    assert cluster.exec(first.name, "cat /var/cache/nginx/page").stdout == "cached\n"
+    replacement = cluster.delete(first.name)
+    assert replacement.name != first.name and first.name not in cluster.pods
+    assert not cluster.exec(replacement.name, "test -e /var/cache/nginx/page").ok
+    assert "listen 80;" in cluster.exec(replacement.name,
+                                        "cat /etc/nginx/conf.d/default.conf").stdout
+    assert len([p for p in cluster.pods.values() if p.workload == "Deployment/nginx"]) == 2

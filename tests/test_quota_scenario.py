@@ -384,3 +384,16 @@ def test_samples_report_what_the_kubelet_measures():
     for sample in run.samples:
         on_node = sum(sample.node_usage(t.tenant) for t in run.tenants)
         assert on_node == sample.used
+
+
+def test_empty_dir_usage_is_seen_with_the_volume_stats_lag():
+    """The kubelet measures emptyDir usage every 60 s: an overflow is evicted late."""
+    cluster = rosim.Cluster(nodes=1, disk="1Gi")
+    volume = [{"name": "s", "emptyDir": {"sizeLimit": "1Mi"}}]
+    ctr = cluster.apply(pod("e", volumes=volume, mounts=[{"name": "s", "mountPath": "/s"}])
+                        ).pod.container()
+    assert cluster.tick() == [], "measured at 10 s: empty"
+    ctr.write_bytes("/s/x", 2 * MiB)
+    passes = [cluster.tick() for _ in range(6)]
+    assert passes == [[], [], [], [], [], ["e"]], "seen at the next measurement, 60 s later"
+    assert cluster.clock == 70

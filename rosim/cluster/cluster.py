@@ -101,6 +101,14 @@ class Applied:
         return "\n".join(self.lines)
 
 
+def _hosts_file(pod_name: str, ip: str) -> bytes:
+    """The hosts file the kubelet writes for a pod (``/etc/hosts`` in its containers)."""
+    return ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+            "fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
+            f"{ip}\t{pod_name}\n").encode()
+
+
 class Cluster:
     """Nodes running workloads, with Kubernetes' lifecycles (module docstring).
 
@@ -541,7 +549,13 @@ class Cluster:
     def _mounts(self, pod: Pod, node: Node, container_index: int) -> list[Bind]:
         spec = pod.spec.containers[container_index]
         volumes = {v.name: v for v in pod.spec.volumes}
-        mounts = []
+        # The kubelet's per-pod hosts file, bind-mounted read-write into every
+        # container of the pod (it outlives a container crash).
+        hosts = f"/var/lib/kubelet/pods/{pod.uid}/etc-hosts"
+        node.runtime.host_file(hosts, _hosts_file(pod.name, self._pod_ip(pod)))
+        mounts = [Bind(hosts, "/etc/hosts")]
+        if any(m.mount_path == "/etc/hosts" for m in spec.volume_mounts):
+            mounts = []
         for mount in spec.volume_mounts:
             volume = volumes[mount.name]
             source = self._volume_source(pod, node, volume)
@@ -549,6 +563,10 @@ class Cluster:
                                read_only=mount.read_only or volume.read_only,
                                sub_path=mount.sub_path))
         return mounts
+
+    def _pod_ip(self, pod: Pod) -> str:
+        index = int(pod.uid[:6], 16)
+        return f"10.244.{index % 250 + 1}.{index // 250 % 250 + 2}"
 
     def _volume_source(self, pod: Pod, node: Node, volume: VolumeSpec) -> Volume | str:
         if volume.kind is VolumeKind.EMPTY_DIR:

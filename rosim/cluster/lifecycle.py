@@ -212,3 +212,4 @@ def stop_pod(cluster: Cluster, pod: Pod, delete_storage: bool) -> None:
         prefix = f"/var/lib/kubelet/pods/{pod.uid}/"
         for key in [k for k in node.runtime._host_paths if k.startswith(prefix)]:
             node.runtime.drop_storage("host", key)
+        node.runtime.drop_storage("file", f"{prefix}etc-hosts")

@@ -585,6 +585,9 @@ class Container:
             if not plan.sub_path:
                 node.name = name
             return node, node.st_dev
+        if plan.kind == "hostfile":
+            node = self.runtime._host_files[plan.key]
+            return node, node.st_dev
         if plan.kind == "file":
             device = k.new_device(FsType.BIND, parent=self.runtime.disk)
             return k.new_file(name, plan.content, 0o644, device.dev), device.dev
@@ -665,7 +668,8 @@ class Container:
             path = posixpath.join(path, name)
             i += 1
         existing = k.child(node, parts[-1])  # type: ignore[arg-type]
-        if existing is not None and plan.kind != "file" and not S_ISDIR(existing.st_mode):
+        if existing is not None and plan.kind not in ("file", "hostfile") and \
+                not S_ISDIR(existing.st_mode):
             raise MountConflictError(
                 f"destination(={plan.destination!r}) is a file in the container; "
                 f"a {plan.kind} mount needs a directory there."

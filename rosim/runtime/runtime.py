@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import itertools
+import posixpath
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from pyfakefs.fake_file import FakeDirectory
 
@@ -85,6 +87,8 @@ class Runtime:
         self.containers: dict[str, Container] = {}
         self._volumes: dict[str, FakeDirectory] = {}
         self._host_paths: dict[str, FakeDirectory] = {}
+        #: Files of the host that bind mounts can target (see :meth:`host_file`).
+        self._host_files: dict[str, Any] = {}
         self._memory: dict[str, FakeDirectory] = {}
         self._names = itertools.count(1)
 
@@ -172,7 +176,10 @@ class Runtime:
                     f"mounts[{i}].destination(={dest!r}) is inside /proc or /sys."
                 )
             seen.add(dest)
-            self._check_target(image, i, dest)
+            host_file = isinstance(mount, Bind) and isinstance(mount.source, str) \
+                and mount.source in self._host_files and not mount.sub_path
+            if not host_file:
+                self._check_target(image, i, dest)
             if isinstance(mount, Tmpfs):
                 opts = user_tmpfs_options(self.profile, mount.parsed, mount.options)
                 planned.append(PlannedMount(dest, FsType.TMPFS, "tmpfs", opts, "user", "tmpfs"))
@@ -192,7 +199,8 @@ class Runtime:
                                             sub_path=mount.sub_path))
             else:
                 planned.append(PlannedMount(dest, FsType.BIND, "/dev/sda1", mount.parsed, "user",
-                                            "host", key=mount.source, sub_path=mount.sub_path))
+                                            "hostfile" if host_file else "host",
+                                            key=mount.source, sub_path=mount.sub_path))
         return planned
 
     @staticmethod
@@ -231,6 +239,22 @@ class Runtime:
             store[key] = node
         return node
 
+    def host_file(self, path: str, content: bytes = b"") -> None:
+        """Create the host's file ``path`` (once) so that a :class:`~rosim.Bind` of
+        it mounts that one file, as the kubelet bind-mounts a pod's
+        ``/etc/hosts``. Its bytes count on the host's disk; every container
+        mounting it shares the file, which outlives them (``drop_storage("file",
+        path)`` deletes it)."""
+        from rosim.fs.kernel import kernel
+
+        path = container_path(path, field="path")
+        if path in self._host_files:
+            return
+        k = kernel()
+        device = k.new_device(FsType.BIND, parent=self.disk)
+        self._host_files[path] = k.new_file(posixpath.basename(path), content, 0o644,
+                                            device.dev)
+
     def remove_volume(self, name: str) -> None:
         """``podman volume rm NAME``: delete a named volume (node or network) and its files."""
         if not (self.drop_storage("volume", name) or self.drop_storage("network", name)):
@@ -256,12 +280,13 @@ class Runtime:
 
     def drop_storage(self, kind: str, key: str) -> bool:
         """Delete a volume (``'volume'``), host path (``'host'``), memory volume
-        (``'memory'``) or network volume (``'network'``) and its files, as
-        deleting a pod deletes its emptyDirs. Returns whether it existed."""
+        (``'memory'``), network volume (``'network'``) or host file (``'file'``)
+        and its files, as deleting a pod deletes its emptyDirs. Returns whether
+        it existed."""
         from rosim.fs.kernel import kernel
 
         store = {"volume": self._volumes, "host": self._host_paths, "memory": self._memory,
-                 "network": self.network}
+                 "network": self.network, "file": self._host_files}
         node = store[kind].pop(key, None)
         if node is None:
             return False
