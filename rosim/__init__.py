@@ -111,6 +111,7 @@ from rosim.scenarios.backdoors import (
     check_hardening,
     run_attack,
 )
+from rosim.scenarios.hosts_redirect import HostsRedirect, run_hosts_redirect
 from rosim.shell.console import Console, run_container
 from rosim.shell.interp import programs
 from rosim.shell.parser import ShellSyntaxError
@@ -194,6 +195,7 @@ __all__ = [
     "HardeningVerdict",
     "HostAccessError",
     "HostTerminal",
+    "HostsRedirect",
     "IgnoredObject",
     "Image",
     "ImageError",
@@ -302,6 +304,7 @@ __all__ = [
     "run_attack",
     "run_container",
     "run_each",
+    "run_hosts_redirect",
     "run_quota_scenario",
     "shop_image",
     "standard_settings",

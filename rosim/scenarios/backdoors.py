@@ -20,6 +20,10 @@ Lifecycle events follow Kubernetes and the runtimes (domain notes, section 5):
 * ``rebuild`` — the image is rebuilt from its source and redeployed: a new
   image with the same files, a new pod on the same node.
 
+In a Kubernetes pod one file of ``/etc`` stays writable under every
+read-only setting: the kubelet's per-pod ``/etc/hosts``, which outlives a
+container crash; :mod:`rosim.scenarios.hosts_redirect` plays that path.
+
 >>> attack = run_attack("sitecustomize", "read-write", "restart")
 >>> attack.planted, attack.executed, attack.runs_after, str(attack.outcome)
 (True, True, True, 'persists')
