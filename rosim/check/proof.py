@@ -141,11 +141,21 @@ def _replay(path: str, change: str) -> str:
     return path
 
 
-def _outcome(ctr: Any, write: WritePath) -> tuple[str, str]:
-    try:
-        return "OK", ctr.run(_replay, write.path, write.change)
-    except OSError as exc:
-        return errno.errorcode.get(exc.errno or 0, str(exc.errno)), write.path
+def _replay_all(items: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Every write of one container in one process: ``(outcome, file written)`` each."""
+    out = []
+    for path, change in items:
+        try:
+            out.append(("OK", _replay(path, change)))
+        except OSError as exc:
+            out.append((errno.errorcode.get(exc.errno or 0, str(exc.errno)), path))
+    return out
+
+
+def _outcomes(ctr: Any, writes: Sequence[WritePath]) -> list[tuple[str, str]]:
+    if ctr is None:
+        return [("not started", w.path) for w in writes]
+    return ctr.run(_replay_all, [(w.path, w.change) for w in writes])  # type: ignore[no-any-return]
 
 
 def _sim_pod(workload: Workload, document: Mapping[str, Any], *, read_only: bool | None
@@ -214,12 +224,13 @@ def _cluster(images: Mapping[str, Image], claims: Sequence[str]) -> Any:
     return cluster
 
 
-def _seed_file(path: str, data: bytes) -> None:
-    """What ``cp -a -n`` does for one file (runs inside the container)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if not os.path.exists(path):
-        with open(path, "wb") as f:
-            f.write(data)
+def _seed_files(files: Sequence[tuple[str, bytes]]) -> None:
+    """What ``cp -a -n`` does, file by file (runs inside the container)."""
+    for path, data in files:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(data)
 
 
 def _image_files(image: Image, directory: str, limit: int = 3) -> list[str]:
@@ -241,7 +252,7 @@ def _image_files(image: Image, directory: str, limit: int = 3) -> list[str]:
 def _seed(ctr: Any, image: Image, directory: str) -> None:
     """The fix's init container: copy the image's files below ``directory`` into its volume."""
     tree = image.tree
-    stack = [directory]
+    files, stack = [], [directory]
     while stack:
         current = stack.pop()
         for child in tree.children(current):
@@ -252,7 +263,9 @@ def _seed(ctr: Any, image: Image, directory: str) -> None:
             if entry.kind is EntryKind.DIR:
                 stack.append(path)
             elif entry.kind is EntryKind.FILE and entry.data is not None:
-                ctr.run(_seed_file, path, entry.data)
+                files.append((path, entry.data))
+    if files:
+        ctr.run(_seed_files, files)
 
 
 def _run(workload: Workload, manifest: dict[str, Any], claims: Sequence[str],
@@ -280,11 +293,9 @@ def _run(workload: Workload, manifest: dict[str, Any], claims: Sequence[str],
     results: dict[tuple[str, str], str] = {}
     written: dict[tuple[str, str], str] = {}
     for name, paths in writes.items():
-        ctr = pod.containers.get(name)
-        for write in paths:
-            key = (name, write.path)
-            results[key], written[key] = _outcome(ctr, write) if ctr else ("not started",
-                                                                           write.path)
+        for write, (outcome, path) in zip(paths, _outcomes(pod.containers.get(name), paths),
+                                          strict=True):
+            results[(name, write.path)], written[(name, write.path)] = outcome, path
     kept: dict[tuple[str, str], bool] = {}
     if reschedule:
         usage = cluster.usage(pod.name)
