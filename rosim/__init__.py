@@ -31,6 +31,7 @@ from rosim._errors import (
     ManifestError,
     MountConflictError,
     MountOptionError,
+    ProcessExitError,
     RosimError,
     UnknownProfileError,
 )
@@ -95,6 +96,7 @@ from rosim.images.catalog import builtin_names
 from rosim.images.tarball import image_from_tar
 from rosim.runtime.batch import run_each
 from rosim.runtime.container import Container, ContainerState, ShellSession, SizeWriter
+from rosim.runtime.hostguard import host_guard
 from rosim.runtime.profiles import Profile
 from rosim.runtime.runtime import Runtime
 from rosim.scenarios.backdoor_catalog import Implant, Technique, Trigger, shop_image, techniques
@@ -222,6 +224,7 @@ __all__ = [
     "PriorityClassSpec",
     "ProbeResult",
     "ProbeRow",
+    "ProcessExitError",
     "Profile",
     "QuotaComparison",
     "QuotaEvent",
@@ -277,6 +280,7 @@ __all__ = [
     "compare_settings",
     "data_loss_explorer",
     "format_size",
+    "host_guard",
     "image_from_tar",
     "load_ipython_extension",
     "loss_summary",

@@ -15,8 +15,9 @@ Everything else derives from one root::
     │   ├── MountOptionError               unknown or contradictory options
     │   ├── MountConflictError             duplicate destinations, over a file
     │   └── ImageError                     bad image contents or layer stacks
-    └── LifecycleError                     a step in the wrong state
-        └── ContainerStateError            run() on a stopped container, ...
+    ├── LifecycleError                     a step in the wrong state
+    │   └── ContainerStateError            run() on a stopped container, ...
+    └── ProcessExitError                   code in run() ended its process (os._exit)
 
 Example:
 
@@ -40,6 +41,7 @@ __all__ = [
     "ManifestError",
     "MountConflictError",
     "MountOptionError",
+    "ProcessExitError",
     "RosimError",
     "UnknownProfileError",
 ]
@@ -100,3 +102,19 @@ class ContainerStateError(LifecycleError):
     For example ``run()`` on a stopped container, or ``start()`` after
     ``remove()``. The message says the operation, the container and its state.
     """
+
+
+class ProcessExitError(RosimError):
+    """Code given to ``Container.run`` ended its simulated process.
+
+    ``os._exit(n)``, ``sys.exit(n)``, ``os.abort()`` or a signal the code sent
+    itself (``os.kill(os.getpid(), SIGTERM)``) end a real process; inside a
+    rosim container they end the simulated one, never the notebook's kernel.
+    ``status`` is the exit status a shell would show (``128 + signal`` for a
+    signal, 134 for ``abort``); ``how`` says what ended it.
+    """
+
+    def __init__(self, status: int, how: str) -> None:
+        super().__init__(f"the container process ended ({how}): exit status {status}.")
+        self.status = status
+        self.how = how

@@ -11,6 +11,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import types
 
 import pytest
 
@@ -84,12 +85,15 @@ def test_patching_is_undone_after_any_exception(ro_ctr, tmp_path):
 
 
 def test_nothing_is_written_to_the_host(ro_ctr):
-    """An audit hook sees no real write, creation or deletion while code runs."""
+    """An audit hook sees no real write, creation or deletion while code runs.
+
+    It watches every thread: container code runs on rosim's worker thread.
+    """
     seen: list[tuple] = []
-    watching = threading.local()
+    watching = types.SimpleNamespace(on=False)
 
     def hook(event, args):
-        if getattr(watching, "on", False) and (
+        if watching.on and (
             event in ("os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod",
                       "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.copyfile")
             or (event == "open" and isinstance(args[2], int)
@@ -124,25 +128,44 @@ def test_real_host_access_is_refused(ro_ctr, tmp_path):
     assert not os.path.exists(target)
 
 
-def test_other_threads_are_not_guarded(ro_ctr, tmp_path):
-    """Only the thread running container code is restricted."""
-    done = threading.Event()
+def test_threads_started_inside_are_guarded_but_notebook_threads_are_not(ro_ctr, tmp_path):
+    """A thread container code starts is confined too; the notebook's own threads are not."""
+    import posix
+
+    target = str(tmp_path / "from-container-thread.txt")
     errors: list[BaseException] = []
 
-    def worker():
+    def escape():
         try:
-            (tmp_path / "other-thread.txt").write_text("ok")
-        except BaseException as exc:  # noqa: BLE001
+            fd = posix.open(target, os.O_WRONLY | os.O_CREAT, 0o644)
+            posix.close(fd)
+        except OSError as exc:
             errors.append(exc)
-        done.set()
 
     def inside():
-        t = threading.Thread(target=worker)
+        t = threading.Thread(target=escape)
         t.start()
         t.join()
 
     ro_ctr.run(inside)
-    assert done.is_set()
+    assert len(errors) == 1 and isinstance(errors[0], PermissionError)
+    assert not os.path.exists(target)
+
+    host_file = tmp_path / "notebook-thread.txt"
+    started, release = threading.Event(), threading.Event()
+
+    def notebook_thread():
+        started.set()
+        release.wait(5)
+        fd = posix.open(str(host_file), os.O_WRONLY | os.O_CREAT, 0o644)
+        posix.write(fd, b"ok")
+        posix.close(fd)
+
+    t = threading.Thread(target=notebook_thread)
+    t.start()
+    started.wait(5)
+    ro_ctr.run(lambda: (release.set(), t.join(5)))
+    assert host_file.read_bytes() == b"ok"
 
 
 def test_real_functions_passed_in_act_inside(ro_ctr):

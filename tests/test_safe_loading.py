@@ -76,7 +76,8 @@ def test_unsafe_tags_and_bad_syntax_are_config_errors():
         load_yaml_documents("a: !!python/object/apply:os.system [id]", source="m.yaml")
     with pytest.raises(rosim.ManifestError, match="m.yaml: line 3: not valid YAML"):
         load_yaml_documents("a: 1\nb: [\n", source="m.yaml")
-    with pytest.raises(rosim.ConfigError, match=r"c.json: invalid JSON: Expecting value \(line 1 column 7\)"):
+    with pytest.raises(rosim.ConfigError,
+                       match=r"c.json: invalid JSON: Expecting value \(line 1 column 7\)"):
         load_json('{"a": }', source="c.json")
 
 

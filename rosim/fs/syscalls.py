@@ -18,13 +18,14 @@ container runs code. This module adjusts that layer to Linux:
 from __future__ import annotations
 
 import errno
+import io
 import os
 from collections.abc import Callable
 from stat import S_IFIFO, S_IFREG, S_ISDIR, S_ISREG
 from typing import Any
 
 from pyfakefs import fake_open
-from pyfakefs.fake_file import FakeFile
+from pyfakefs.fake_file import FakeFile, StandardStreamWrapper
 from pyfakefs.fake_os import FakeOsModule
 from pyfakefs.fake_path import FakePathModule
 
@@ -43,10 +44,15 @@ _tmpfile_serial = 0
 _HOST_ONLY = frozenset(
     """system popen fork forkpty execl execle execlp execlpe execv execve execvp
     execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe
-    posix_spawn posix_spawnp kill killpg chroot fchdir fchown lchown
+    posix_spawn posix_spawnp chroot fchdir fchown lchown
     fstatvfs posix_fadvise sendfile copy_file_range splice pwrite
     pwritev writev pread preadv readv lockf memfd_create eventfd openpty pipe pipe2
-    truncate_real sync syncfs unshare setns login_tty""".split()
+    truncate_real sync syncfs unshare setns login_tty
+    dup dup2 set_inheritable set_blocking tcsetpgrp ttyname
+    setuid setgid seteuid setegid setreuid setregid setresuid setresgid setgroups
+    initgroups setsid setpgid setpgrp nice setpriority sched_setaffinity
+    sched_setscheduler sched_setparam plock pidfd_open waitpid wait wait3 wait4
+    waitid""".split()
 )
 
 
@@ -159,8 +165,17 @@ class ContainerOsModule(FakeOsModule):
 
         fs._create("mknod", path, action)
 
+    def _is_open(self, fd: Any) -> bool:
+        return opened_by_code(self.filesystem, fd)
+
     def write(self, fd: int, contents: bytes) -> int:
-        """``os.write``: on a full device, first a short count, then ENOSPC."""
+        """``os.write``: on a full device, first a short count, then ENOSPC.
+
+        Descriptors 1 and 2, unless the code opened files there, are the
+        process's standard output and error: ``sys.stdout``/``sys.stderr``.
+        """
+        if fd in (1, 2) and not self._is_open(fd):
+            return std_write(fd, contents)
         wrapper = self.filesystem.get_open_file(fd)
         node = wrapper.get_object() if hasattr(wrapper, "get_object") else None
         before = node.st_size if isinstance(node, FakeFile) else None
@@ -177,6 +192,26 @@ class ContainerOsModule(FakeOsModule):
             wrapper._io.write(contents[:written])
             wrapper.update_flush_pos()
             return written
+
+    def closerange(self, fd_low: int, fd_high: int) -> None:
+        """``os.closerange``: closes the process's (simulated) descriptors only."""
+        files = self.filesystem.open_files
+        for fd in range(max(fd_low, 0), min(fd_high, len(files))):
+            if files[fd]:
+                try:
+                    self.close(fd)
+                except OSError:
+                    pass
+
+    def get_inheritable(self, fd: int) -> bool:
+        """``os.get_inheritable`` of a simulated descriptor (always False: O_CLOEXEC)."""
+        self.filesystem.get_open_file(fd)
+        return False
+
+    def get_blocking(self, fd: int) -> bool:
+        """``os.get_blocking`` of a simulated descriptor (files always block)."""
+        self.filesystem.get_open_file(fd)
+        return True
 
     def posix_fallocate(self, fd: int, offset: int, length: int) -> None:
         """``posix_fallocate``: reserve space; ENOSPC (nothing changed) if it does not fit.
@@ -318,6 +353,69 @@ _MODE_FLAGS = {
 }
 
 
+def opened_by_code(fs: Any, fd: Any) -> bool:
+    """Whether ``fd`` is a file the code opened (not the standard streams' stand-ins)."""
+    files = fs.open_files
+    if not isinstance(fd, int) or not 0 <= fd < len(files) or not files[fd]:
+        return False
+    return not isinstance(files[fd][0], StandardStreamWrapper)
+
+
+def std_write(fd: int, data: Any) -> int:
+    """Write bytes to the process's standard output (1) or error (2): the notebook's."""
+    import sys
+
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'")
+    raw = bytes(data)
+    stream = sys.stdout if fd == 1 else sys.stderr
+    if stream is not None:
+        stream.write(raw.decode("utf-8", "replace"))
+        flush = getattr(stream, "flush", None)
+        if flush is not None:
+            flush()
+    return len(raw)
+
+
+class _StdRaw(io.RawIOBase):
+    """Descriptor 0, 1 or 2 opened with ``open(fd, ...)``: the process's streams."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def writable(self) -> bool:
+        return self._fd in (1, 2)
+
+    def readable(self) -> bool:
+        return self._fd == 0
+
+    def write(self, data: Any) -> int:
+        if self._fd not in (1, 2):
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        return std_write(self._fd, data)
+
+    def readinto(self, buffer: Any) -> int:
+        if self._fd != 0:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        return 0  # a container process started by rosim has an empty stdin
+
+
+def _open_std(fd: int, mode: str, kwargs: dict[str, Any]) -> Any:
+    import io
+
+    raw = _StdRaw(fd)
+    if "b" in mode:
+        return io.BufferedWriter(raw) if fd else io.BufferedReader(raw)
+    buffered = io.BufferedWriter(raw) if fd else io.BufferedReader(raw)
+    return io.TextIOWrapper(buffered, encoding=kwargs.get("encoding") or "utf-8",
+                            errors=kwargs.get("errors"), line_buffering=True,
+                            write_through=True)
+
+
 _installed = False
 
 
@@ -377,6 +475,9 @@ def install_open_hook() -> None:
     def call(self: Any, file_: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         fs = self.filesystem
         opener = kwargs.get("opener", args[5] if len(args) > 5 else None)
+        if isinstance(fs, Kernel) and isinstance(file_, int) and file_ in (0, 1, 2) and \
+                not opened_by_code(fs, file_):
+            return _open_std(file_, mode, kwargs)
         if not isinstance(fs, Kernel) or isinstance(file_, int):
             return original(self, file_, mode, *args, **kwargs)
         if opener is not None:

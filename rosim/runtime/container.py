@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
-from rosim._errors import ConfigError, ContainerStateError, MountConflictError
+from rosim._errors import ConfigError, ContainerStateError, MountConflictError, ProcessExitError
 from rosim.fs.events import EventLog
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
@@ -39,8 +39,11 @@ from rosim.fs.overlay import (
     lower_node,
     overlay_changes,
 )
+from rosim.runtime import sqlite
 from rosim.runtime.patching import close_leftovers, in_container, inside, open_file_ids
+from rosim.runtime.process import ProcessExit, process, status_of
 from rosim.runtime.profiles import PlannedMount, Profile
+from rosim.runtime.worker import on_worker, worker
 from rosim.shell.result import ExecResult
 
 if TYPE_CHECKING:
@@ -303,8 +306,18 @@ class Container:
         """
         self._require("run", ContainerState.RUNNING)
         assert self._ns is not None
+        if on_worker():
+            # Container code calling in (which refuses to nest, as before).
+            return self._run_here(func, args, kwargs)
+        return worker().submit(lambda: self._run_here(func, args, kwargs))  # type: ignore[no-any-return]
+
+    def _run_here(self, func: Callable[..., T], args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> T:
+        """The body of :meth:`run`, on the worker thread."""
+        assert self._ns is not None
         opened_before = open_file_ids(self._kernel)
         result: Any = None
+        runner = worker()
         with inside(self._ns) as patcher:
             # Real file system functions handed in (``ctr.run(os.remove, p)``)
             # were looked up before patching: use their simulated twins.
@@ -312,8 +325,19 @@ class Container:
             kwargs = {k: in_container(v, patcher) if callable(v) else v
                       for k, v in kwargs.items()}
             try:
-                result = in_container(func, patcher)(*args, **kwargs)
+                with process() as proc:
+                    try:
+                        result = runner.call(in_container(func, patcher), *args, **kwargs)
+                    except SystemExit as exc:
+                        runner.call(proc.run_atexit)
+                        raise ProcessExitError(status_of(exc), f"sys.exit({exc.code!r})") \
+                            from None
+                    except ProcessExit as exc:
+                        raise ProcessExitError(exc.status, exc.how) from None
+                    if proc.atexit:
+                        runner.call(proc.run_atexit)
             finally:
+                sqlite.finish()
                 close_leftovers(self._kernel, opened_before, result)
         return result  # type: ignore[no-any-return]
 

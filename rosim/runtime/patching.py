@@ -5,14 +5,24 @@
 and undoes everything when the block ends, whatever happens inside. Nothing
 stays patched between calls, so a notebook kernel is left exactly as it was.
 
-Two guards keep simulated code off the real host:
+Three guards keep simulated code off the real host:
 
 * :func:`in_container` maps a real file system function handed to
   ``Container.run`` (``ctr.run(os.remove, path)``: ``os.remove`` was looked
   up before patching began) to its simulated twin, so it acts inside;
+* the code runs on a worker thread that Landlock confines
+  (:mod:`rosim.runtime.hostguard`, :mod:`rosim.runtime.worker`);
 * an audit hook (:pep:`578`) refuses, with :class:`HostAccessError`, any
-  real write, process start or file system change made by the thread that
-  is running container code — whatever route it took.
+  real write, process start or file system change made by that thread or a
+  thread it started, so the learner reads a clear message (and, where
+  Landlock is missing, it is the guard).
+
+Set-up and tear-down are atomic: a failure half-way is repaired by
+:func:`force_unpatch`, so the host is never left patched, and whatever
+process-wide state the code changed (working directory, umask, environment,
+``sys.stdout``, recursion limit, ``sys.path``, warning filters...) is put back
+(:class:`_HostState`). Modules first imported inside stay imported, pointed
+back at the real ``os``/``io``/``pathlib``.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import io
 import logging
 import os
 import pathlib
+import posix
 import sys
 import tempfile
 import threading
@@ -37,8 +48,12 @@ from pyfakefs.fake_filesystem_unittest import PATH_MODULE, Patcher
 from rosim.fs.kernel import kernel
 from rosim.fs.namespace import Namespace
 from rosim.fs.syscalls import ContainerOsModule, HostAccessError, install_open_hook
+from rosim.runtime import process
+from rosim.runtime.hostguard import guard_kind
+from rosim.runtime.process import _guarded, mark_guarded
 
-__all__ = ["close_leftovers", "in_container", "inside", "open_file_ids", "process_logging"]
+__all__ = ["close_leftovers", "force_unpatch", "in_container", "inside", "mark_guarded",
+           "open_file_ids", "process_logging"]
 
 
 class _ContainerPatcher(Patcher):
@@ -63,19 +78,21 @@ class _ContainerPatcher(Patcher):
 
 
 # --------------------------------------------------------------- host guard
-_guard = threading.local()
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _REFUSED_EVENTS = frozenset({
     "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
     "os.link", "os.symlink", "os.truncate", "os.utime", "os.setxattr", "os.removexattr",
     "os.chflags", "os.mkfifo", "os.mknod", "os.system", "os.exec", "os.posix_spawn",
-    "os.spawn", "os.fork", "os.forkpty", "os.kill", "os.killpg",
-    "subprocess.Popen", "os.startfile", "os.chdir",
+    "os.spawn", "os.fork", "os.forkpty", "os.killpg",
+    "subprocess.Popen", "os.startfile", "os.chdir", "os.fchdir",
+    "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata",
+    "ctypes.PyObj_FromPtr", "ctypes.set_errno", "ctypes.seh_exception",
+    "pty.spawn", "webbrowser.open", "os.putenv", "os.unsetenv",
 })
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if not getattr(_guard, "active", False):
+    if not _guarded():
         return
     if event == "open":
         path, mode, flags = (args + (None, None, None))[:3]
@@ -86,13 +103,28 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         # Python may try to cache bytecode; that failure is ignored by importlib.
         detail = f"open({path!r}, {mode or flags!r})"
     elif event in _REFUSED_EVENTS:
-        detail = f"{event}{args!r}"
+        if event.startswith("ctypes.") and _active_guard() == "landlock":
+            return  # the kernel refuses what ctypes could do; let libraries load
+        if event in ("os.putenv", "os.unsetenv"):
+            return  # os.environ is restored after run(); the C environ is not read
+        detail = f"{event}{args!r:.200}"
+    elif event == "socket.bind" and args and getattr(args[0], "family", None) == 1:
+        detail = f"bind({args[1]!r:.100}) of a unix socket"
+    elif event == "sqlite3.connect" and args and str(args[0]) not in (":memory:", ""):
+        detail = f"sqlite3.connect({args[0]!r:.100})"
     else:
         return
     raise HostAccessError(
         errno.EPERM,
         f"refused: {detail} would act on the real host from inside a rosim container",
     )
+
+
+def _active_guard() -> str:
+    from rosim.runtime import worker
+
+    current = worker._worker
+    return current.guard if current is not None else guard_kind()
 
 
 _hook_installed = False
@@ -102,7 +134,43 @@ def _install_guard() -> None:
     global _hook_installed
     if not _hook_installed:
         sys.addaudithook(_audit)
+        _install_thread_inheritance()
         _hook_installed = True
+
+
+def _install_thread_inheritance() -> None:
+    """Threads started by container code run container code too (guarded)."""
+    import _thread
+    import time
+
+    real_start = _thread.start_new_thread
+
+    def start_new_thread(function: Callable[..., Any], args: tuple[Any, ...],
+                         kwargs: dict[str, Any] | None = None) -> int:
+        if not _guarded():
+            return real_start(function, args, *(() if kwargs is None else (kwargs,)))
+
+        def guarded(*a: Any, **kw: Any) -> Any:
+            mark_guarded()
+            return function(*a, **kw)
+
+        return real_start(guarded, args, *(() if kwargs is None else (kwargs,)))
+
+    _thread.start_new_thread = start_new_thread
+    threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        """time.sleep, cut into short sleeps on container threads (interruptible)."""
+        if not _guarded() or not isinstance(seconds, int | float) or seconds <= 0.05:
+            return real_sleep(seconds)
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            real_sleep(min(left, 0.05))
+        return None
+
+    sleep.__doc__ = real_sleep.__doc__
+    time.sleep = sleep
 
 
 # --------------------------------------------------------------- remapping
@@ -191,25 +259,271 @@ def close_leftovers(k: Any, before: set[int], keep: Any) -> None:
                 pass
 
 
+class _HostState:
+    """Process-wide state that container code may change, saved to be put back."""
+
+    __slots__ = ("cwd", "environ", "excepthook", "filters", "gc", "hooks", "limit",
+                 "meta_path", "path", "stdio", "tempdir", "trace", "umask")
+
+    def __init__(self) -> None:
+        import gc
+        import warnings
+
+        self.tempdir = tempfile.tempdir
+        self.cwd = _posix.getcwd()
+        self.umask = _posix.umask(0o022)
+        _posix.umask(self.umask)
+        self.environ = dict(os.environ._data)  # type: ignore[attr-defined]
+        self.stdio = (sys.stdin, sys.stdout, sys.stderr)
+        self.hooks = (sys.excepthook, sys.displayhook, sys.breakpointhook,
+                      threading.excepthook)
+        self.excepthook = sys.unraisablehook
+        self.limit = sys.getrecursionlimit()
+        self.meta_path = list(sys.meta_path)
+        self.path = list(sys.path)
+        self.filters = list(warnings.filters)
+        self.gc = gc.isenabled()
+        self.trace = (sys.gettrace(), sys.getprofile())
+
+    def restore(self) -> None:
+        """Put everything back (each step on its own, so one failure does not stop the rest)."""
+        import gc
+        import warnings
+
+        steps: list[Callable[[], Any]] = [
+            lambda: setattr(tempfile, "tempdir", self.tempdir),
+            self._restore_cwd,
+            lambda: _posix.umask(self.umask),
+            self._restore_environ,
+            lambda: (setattr(sys, "stdin", self.stdio[0]), setattr(sys, "stdout", self.stdio[1]),
+                     setattr(sys, "stderr", self.stdio[2])),
+            lambda: (setattr(sys, "excepthook", self.hooks[0]),
+                     setattr(sys, "displayhook", self.hooks[1]),
+                     setattr(sys, "breakpointhook", self.hooks[2]),
+                     setattr(threading, "excepthook", self.hooks[3]),
+                     setattr(sys, "unraisablehook", self.excepthook)),
+            lambda: sys.setrecursionlimit(self.limit),
+            lambda: sys.meta_path.__setitem__(slice(None), self.meta_path),
+            lambda: sys.path.__setitem__(slice(None), self.path),
+            lambda: warnings.filters.__setitem__(slice(None), self.filters),
+            lambda: (warnings._filters_mutated(), None)[1],  # type: ignore[attr-defined]
+            lambda: gc.enable() if self.gc else gc.disable(),
+            self._restore_trace,
+        ]
+        for step in steps:
+            try:
+                step()
+            except Exception:  # noqa: BLE001, S112 - best effort for each piece
+                continue
+
+    def _restore_cwd(self) -> None:
+        if _posix.getcwd() != self.cwd:
+            _posix.chdir(self.cwd)
+
+    def _restore_environ(self) -> None:
+        data = os.environ._data  # type: ignore[attr-defined]
+        if data == self.environ:
+            return
+        decode = os.fsdecode
+        for key in [k for k in data if k not in self.environ]:
+            del os.environ[decode(key)]
+        for key, value in self.environ.items():
+            if data.get(key) != value:
+                os.environ[decode(key)] = decode(value)
+
+    def _restore_trace(self) -> None:
+        if sys.gettrace() is not self.trace[0]:
+            sys.settrace(self.trace[0])
+        if sys.getprofile() is not self.trace[1]:
+            sys.setprofile(self.trace[1])
+
+
+_posix = posix  # the real functions: pyfakefs replaces module attributes that are ``os``
+_REAL_MODULES: dict[str, Any] = {}
+
+
+def _capture_real_modules() -> None:
+    if _REAL_MODULES:
+        return
+    for name in ("os", "os.path", "io", "_io", "pathlib", "shutil", "fcntl", "tempfile",
+                 "glob", "posixpath", "genericpath", "linecache", "tokenize"):
+        module = sys.modules.get(name)
+        if module is not None:
+            _REAL_MODULES[name] = module
+    _REAL_MODULES["builtins.open"] = builtins.open
+    _REAL_MODULES["io.open"] = io.open
+
+
+def force_unpatch() -> None:
+    """Undo every pyfakefs patch, whatever state an interrupted run left.
+
+    Idempotent: each step checks before it acts.
+    """
+    from pyfakefs.fake_filesystem_unittest import DynamicPatcher
+
+    _undo_extra()
+    patcher = Patcher.PATCHER
+    if patcher is not None:
+        for step in (lambda: patcher._stubs and patcher._stubs.smart_unset_all(),
+                     patcher.unset_defaults, patcher.tempfile_patcher.stop_patching,
+                     patcher.linecache_patcher.stop_patching):
+            try:
+                step()
+            except Exception:  # noqa: BLE001, S112
+                continue
+        patcher._patching = False
+        patcher._isStale = True
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, DynamicPatcher)]
+    for name, module in _REAL_MODULES.items():
+        if "." in name and name.startswith("builtins"):
+            continue
+        if name in sys.modules and sys.modules[name] is not module and name != "io.open":
+            sys.modules[name] = module
+    if _REAL_MODULES:
+        builtins.open = _REAL_MODULES["builtins.open"]
+        io.open = _REAL_MODULES["io.open"]
+    Patcher.REF_COUNT = 0
+    Patcher.PATCHER = None
+    helpers.reset_ids()
+
+
+def _is_clean() -> bool:
+    return Patcher.PATCHER is None and Patcher.REF_COUNT == 0 and (
+        not _REAL_MODULES or builtins.open is _REAL_MODULES["builtins.open"])
+
+
+def _repoint(names: set[str], patcher: Patcher) -> None:
+    """Modules first imported inside keep no reference to the fake modules."""
+    fakes = {id(m): name for name, m in patcher.fake_modules.items()}
+    for name in names:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        try:
+            items = list(vars(module).items())
+        except TypeError:
+            continue
+        for attr, value in items:
+            owner = fakes.get(id(value))
+            if owner is not None:
+                real = _REAL_MODULES.get(owner) or sys.modules.get(owner)
+                if real is not None:
+                    setattr(module, attr, real)
+                continue
+            bound = getattr(value, "__self__", None)
+            owner = fakes.get(id(bound)) if bound is not None else None
+            if owner is not None:
+                real = _REAL_MODULES.get(owner) or sys.modules.get(owner)
+                fn = getattr(real, getattr(value, "__name__", attr), None)
+                if fn is not None:
+                    setattr(module, attr, fn)
+
+
+def _set_up() -> _ContainerPatcher:
+    if not _is_clean():
+        force_unpatch()
+    patcher = _ContainerPatcher(modules_to_patch={"os": ContainerOsModule})
+    try:
+        patcher.setUp()
+        for module, name, fake in _extra_patches():
+            setattr(module, name, fake)
+    except BaseException:
+        force_unpatch()
+        raise
+    return patcher
+
+
+_EXTRA: list[tuple[Any, str, Any, Any]] = []
+
+
+def _extra_patches() -> list[tuple[Any, str, Any]]:
+    """Modules pyfakefs does not fake: ``mmap`` of a file, ``sqlite3.connect``."""
+    if not _EXTRA:
+        import mmap
+        import sqlite3
+        import sqlite3.dbapi2
+
+        from rosim.runtime import sqlite
+
+        real_mmap = mmap.mmap
+
+        class ContainerMmap(real_mmap):  # type: ignore[valid-type, misc]
+            """``mmap.mmap``: anonymous maps work; a container file's is refused."""
+
+            def __new__(cls, fileno: int, *args: Any, **kwargs: Any) -> Any:
+                if fileno != -1:
+                    raise HostAccessError(
+                        errno.ENODEV, "mmap of a file is not simulated: a rosim "
+                        "container's files live in memory, not behind a real descriptor "
+                        "(read or write the file instead)")
+                return real_mmap.__new__(cls, fileno, *args, **kwargs)
+
+        ContainerMmap.__name__ = ContainerMmap.__qualname__ = "mmap"
+        _EXTRA.extend([(mmap, "mmap", real_mmap, ContainerMmap),
+                       (sqlite3, "connect", sqlite3.connect, sqlite.connect),
+                       (sqlite3.dbapi2, "connect", sqlite3.dbapi2.connect, sqlite.connect)])
+    return [(module, name, fake) for module, name, _real, fake in _EXTRA]
+
+
+def _undo_extra() -> None:
+    for module, name, real, _fake in _EXTRA:
+        if getattr(module, name, None) is not real:
+            setattr(module, name, real)
+
+
+def _tear_down(patcher: _ContainerPatcher) -> None:
+    dyn = getattr(patcher, "_dyn_patcher", None)
+    loaded: set[str] = set()
+    if dyn is not None:
+        # pyfakefs deletes the modules imported while patched; a C extension
+        # (numpy) cannot be imported twice, so they stay, pointed at the real os.
+        loaded = set(dyn._loaded_module_names)
+        dyn._loaded_module_names.clear()
+    try:
+        _undo_extra()
+        patcher.tearDown()
+    finally:
+        _undo_extra()
+        if not _is_clean():
+            force_unpatch()
+        helpers.reset_ids()
+        if loaded:
+            _repoint(loaded, patcher)
+
+
 @contextmanager
 def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatcher]:
     """Run the ``with`` block as a process of the container owning ``ns``."""
     install_open_hook()
     _install_guard()
+    process.install()
+    _capture_real_modules()
+    from rosim.runtime.worker import abandoned
+
     k = kernel()
-    saved_tempdir = tempfile.tempdir
-    with k.entered(ns):
-        patcher = _ContainerPatcher(modules_to_patch={"os": ContainerOsModule})
-        patcher.setUp()
+    saved = _HostState()
+    saved_umask = k.umask
+    entered = k.entered(ns)
+    entered.__enter__()
+    try:
+        patcher = _set_up()
         try:
             helpers.set_uid(uid)
             helpers.set_gid(gid)
             tempfile.tempdir = None
-            _guard.active = True
             with process_logging():
                 yield patcher
         finally:
-            _guard.active = False
-            tempfile.tempdir = saved_tempdir
-            patcher.tearDown()
-            helpers.reset_ids()
+            if not abandoned():
+                _tear_down(patcher)
+    finally:
+        if abandoned():
+            # A new worker owns the kernel and the patches now: touch nothing.
+            _LEFT_BEHIND.append(entered)
+        else:
+            entered.__exit__(None, None, None)
+            k.umask = saved_umask
+            saved.restore()
+
+
+_LEFT_BEHIND: list[Any] = []  # contexts of abandoned workers, kept from being finalised

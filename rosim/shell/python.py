@@ -5,7 +5,10 @@ container's file system, after what ``import site`` would run (``.pth``
 import lines and ``sitecustomize`` in site-packages; ``-S``/``-I`` skip
 it); ``print`` goes to the command's standard output and
 an uncaught exception prints a traceback and exits with status 1, like
-CPython. ``sys.argv`` is set for the duration of the run.
+CPython. ``sys.exit(n)`` and ``os._exit(n)`` end the program with status
+``n``, ``os.abort()`` with 134, a fatal signal it sends itself with
+``128 + signal`` (:mod:`rosim.runtime.process`); ``atexit`` handlers run
+when it ends normally. ``sys.argv`` is set for the duration of the run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import traceback
 
 from rosim.runtime.patching import process_logging
+from rosim.runtime.process import ProcessExit, process, status_of
 from rosim.shell.interp import Proc, program
 
 __all__: list[str] = []
@@ -119,16 +123,25 @@ def _python3(proc: Proc) -> int:
     environ.update(proc.env)
     try:
         with contextlib.redirect_stdout(_Stream(proc.out)), \
-                contextlib.redirect_stderr(_Stream(proc.err)), process_logging():
-            if not no_site:
-                _site(proc)
-            exec(code, namespace)  # noqa: S102
+                contextlib.redirect_stderr(_Stream(proc.err)), process_logging(), \
+                process() as state:
+            try:
+                if not no_site:
+                    _site(proc)
+                exec(code, namespace)  # noqa: S102
+            except SystemExit:
+                state.run_atexit()
+                raise
+            state.run_atexit()
+    except ProcessExit as ended:
+        # os._exit, os.abort, a fatal signal to itself: no atexit, no traceback.
+        return ended.status
     except SystemExit as done:
         code_ = done.code
         if isinstance(code_, str):
             proc.err(code_ + "\n")
             return 1
-        return int(code_ or 0)
+        return status_of(done)
     except KeyboardInterrupt:
         proc.err("Traceback (most recent call last):\nKeyboardInterrupt\n")
         return 130

@@ -1,0 +1,240 @@
+"""The worker thread that runs all container code, and how Ctrl-C reaches it.
+
+Every ``Container.run`` hands its work to one long-lived daemon thread,
+confined at start (:mod:`rosim.runtime.hostguard`), and waits for the
+answer. The notebook's threads stay unconfined.
+
+Interrupts. A Jupyter stop button or Ctrl-C raises ``KeyboardInterrupt`` in
+the *main* thread, which is waiting for the worker. The main thread then
+asks the worker to stop: if the worker is inside the caller's code (the
+*interruptible* part of a job), ``KeyboardInterrupt`` is raised there with
+``PyThreadState_SetAsyncExc``; if it is setting up or undoing the
+container's patches, the request waits until the caller's code would start
+(and it never starts). Either way the main thread waits until the job has
+undone everything, then raises ``KeyboardInterrupt``. So an interrupt can
+never land in the middle of patching or unpatching: ``run()`` is atomic.
+A second Ctrl-C while waiting is sent again; the third one gives up on a
+worker stuck in a C call (``time.sleep`` inside a container is cut into short
+sleeps so that it stays interruptible): the stuck thread is left behind,
+still confined, and a new worker takes over.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ctypes
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from rosim.runtime.hostguard import GuardUnavailable, confine_thread, guard_kind
+
+__all__ = ["Worker", "abandoned", "on_worker", "worker"]
+
+_NEW, _RUNNING, _DONE, _CANCELLED = range(4)
+_GIVE_UP_AFTER = 3  # Ctrl-C presses while waiting before a stuck worker is left behind
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = [ctypes.c_ulong, ctypes.py_object]
+_set_async_exc.restype = ctypes.c_int
+
+
+def _raise_in(ident: int, exc: type[BaseException] | None) -> None:
+    _set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(exc) if exc else ctypes.py_object())
+
+
+class _Job:
+    __slots__ = ("context", "done", "error", "func", "interrupt", "result", "state")
+
+    def __init__(self, func: Callable[[], Any]) -> None:
+        self.func = func
+        self.context = contextvars.copy_context()
+        self.state = _NEW
+        self.interrupt = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Lock()
+        self.done.acquire()
+
+
+class Worker:
+    """A confined thread that runs jobs one at a time (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.guard = guard_kind()
+        #: Why Landlock is not used, if it is not ('' if it is).
+        self.reason = ""
+        self.ident = 0
+        self.abandoned = False
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.RLock()
+        self._job: _Job | None = None
+        self._interruptible = False
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._main, args=(ready,),
+                                       name="rosim-container", daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    # ------------------------------------------------------------ worker side
+    def _main(self, ready: threading.Event) -> None:
+        from rosim.runtime.patching import mark_guarded
+
+        if self.guard == "landlock":
+            try:
+                confine_thread()
+            except GuardUnavailable as exc:
+                self.guard, self.reason = "audit", str(exc)
+        else:
+            self.reason = "asked for with ROSIM_HOST_GUARD=audit"
+        mark_guarded()
+        self.ident = threading.get_ident()
+        ready.set()
+        while True:
+            try:
+                job = self._queue.get()
+                if job is None:
+                    return
+                self._execute(job)
+            except BaseException:  # noqa: BLE001, S112 - a stray interrupt between jobs
+                continue
+
+    def _execute(self, job: _Job) -> None:
+        with self._lock:
+            if job.state == _CANCELLED:
+                return
+            job.state = _RUNNING
+            self._job = job
+        try:
+            job.result = job.context.run(job.func)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            job.error = exc
+        finally:
+            while True:
+                try:
+                    with self._lock:
+                        self._job = None
+                        job.state = _DONE
+                        job.done.release()
+                    break
+                except BaseException:  # noqa: BLE001, S112 - retried until recorded
+                    self._release_lock()
+
+    def _release_lock(self) -> None:
+        while self._lock._is_owned():  # type: ignore[attr-defined]
+            self._lock.release()
+
+    def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Call ``func`` as the interruptible part of the current job.
+
+        Outside a job (code already on the worker calling in), just calls it.
+        """
+        job = self._job
+        if job is None or threading.get_ident() != self.ident:
+            return func(*args, **kwargs)
+        try:
+            with self._lock:
+                if job.interrupt:
+                    raise KeyboardInterrupt
+                self._interruptible = True
+            return func(*args, **kwargs)
+        finally:
+            self._leave()
+
+    def _leave(self) -> None:
+        while True:
+            try:
+                with self._lock:
+                    self._interruptible = False
+                    _raise_in(self.ident, None)  # drop an interrupt not yet delivered
+                return
+            except KeyboardInterrupt:
+                self._release_lock()
+
+    # ------------------------------------------------------------ caller side
+    def submit(self, func: Callable[[], Any]) -> Any:
+        """Run ``func()`` on the worker and return its result or raise its error."""
+        job = _Job(func)
+        interrupted = False
+        try:
+            self._queue.put(job)
+            job.done.acquire()
+        except KeyboardInterrupt:
+            interrupted = True
+        if interrupted:
+            self._stop(job)
+            raise KeyboardInterrupt
+        if job.error is not None:
+            error, job.error = job.error, None
+            raise error
+        return job.result
+
+    def _stop(self, job: _Job) -> None:
+        """Interrupt ``job`` and wait until it has undone everything."""
+        presses = 1
+        while True:
+            try:
+                with self._lock:
+                    if job.state == _NEW:
+                        job.state = _CANCELLED
+                        return
+                    if job.state in (_DONE, _CANCELLED):
+                        return
+                    job.interrupt = True
+                    if self._interruptible and self._job is job:
+                        _raise_in(self.ident, KeyboardInterrupt)
+                if job.done.acquire(timeout=0.05):
+                    return
+                if not self.thread.is_alive():
+                    return
+            except KeyboardInterrupt:
+                presses += 1
+                if presses >= _GIVE_UP_AFTER:
+                    self._abandon()
+                    return
+
+    def _abandon(self) -> None:
+        """Leave a worker stuck in a C call behind; the next run() gets a new one."""
+        global _worker
+        from rosim.fs.kernel import kernel
+        from rosim.runtime.patching import force_unpatch
+
+        self.abandoned = True
+        _abandoned.add(self.ident)
+        with _worker_lock:
+            if _worker is self:
+                _worker = None
+        force_unpatch()
+        k = kernel()
+        k.root, k.ns, k._by_dev = k._idle_root, None, {}
+
+
+_worker: Worker | None = None
+_worker_lock = threading.Lock()
+
+
+def worker() -> Worker:
+    """The worker thread (started on first use)."""
+    global _worker
+    current = _worker
+    if current is not None:
+        return current
+    with _worker_lock:
+        if _worker is None:
+            _worker = Worker()
+        return _worker
+
+
+def abandoned() -> bool:
+    """Whether the calling thread is a worker that a stuck interrupt left behind."""
+    return threading.get_ident() in _abandoned
+
+
+_abandoned: set[int] = set()
+
+
+def on_worker() -> bool:
+    """Whether the calling thread is the worker (container code calling in)."""
+    current = _worker
+    return current is not None and threading.get_ident() == current.ident
