@@ -61,6 +61,9 @@ size of those directories.
    target under 3 CPU seconds, and the same cost per pod with 100 pods.
 7. **Image tars and rosim check** (``check_bench.py``): ``Image.from_tar``
    of a 100 MB ``docker save`` archive, and ``rosim check`` on 50 manifests.
+8. **The host guard's cost** (``host_guard_bench.py``): a ``ctr.run`` round trip
+   and a ``ctr.sh("echo hi")`` on the confined worker thread, printed next to
+   the same figures measured before the worker thread; target within 1.5×.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``). Prints a
 table and one PASS/FAIL line per target; the exit status is 1 when a target
@@ -83,6 +86,7 @@ from time import perf_counter
 
 import check_bench
 import cluster_moves
+import host_guard_bench
 import quota_bench
 import shell_lines
 from pyfakefs.fake_filesystem import FakeFilesystem
@@ -583,6 +587,10 @@ def main() -> int:
     print()
     check_checks = check_bench.report(check_bench.run())
 
+    # 8 ------------------------------------------------------------------
+    gc.collect()
+    guard_checks = host_guard_bench.checks()
+
     # targets -------------------------------------------------------------
     checks = [
         (op_ratio <= MAX_OP_RATIO,
@@ -599,6 +607,7 @@ def main() -> int:
         *shell_checks,
         *quota_checks,
         *check_checks,
+        *guard_checks,
     ]
     for ok, line in checks:
         print(f"{verdict(ok)}  {line}")

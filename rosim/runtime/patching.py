@@ -27,6 +27,7 @@ back at the real ``os``/``io``/``pathlib``.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import errno
 import io
@@ -91,7 +92,7 @@ _REFUSED_EVENTS = frozenset({
 })
 
 
-def _audit(event: str, args: tuple[Any, ...]) -> None:
+def _audit(event: str, args: tuple[Any, ...], _guarded: Callable[[], bool] = _guarded) -> None:
     if not _guarded():
         return
     if event == "open":
@@ -180,6 +181,7 @@ _IO_MODULES = {"io", "_io"}
 # Held in a dict so that pyfakefs, which patches module attributes, leaves
 # these references to the real modules alone.
 _REAL = {"os": os, "path": os.path, "io": io, "open": builtins.open}
+_REAL_SQLITE_CONNECT = __import__("sqlite3").connect
 
 
 def in_container(func: Callable[..., Any], patcher: Patcher) -> Callable[..., Any]:
@@ -197,6 +199,10 @@ def in_container(func: Callable[..., Any], patcher: Patcher) -> Callable[..., An
         return getattr(patcher.fake_modules["os"], name, func)
     if module in _PATH_MODULES and func is getattr(_REAL["path"], name, None):
         return getattr(patcher.fake_modules["os"].path, name, func)
+    if func is _REAL_SQLITE_CONNECT:
+        from rosim.runtime import sqlite
+
+        return sqlite.connect
     if func is _REAL["open"] or (
         module in _IO_MODULES and func is getattr(_REAL["io"], name, None)
     ):
@@ -362,7 +368,8 @@ def force_unpatch() -> None:
     from pyfakefs.fake_filesystem_unittest import DynamicPatcher
 
     _undo_extra()
-    patcher = Patcher.PATCHER
+    # pyfakefs keeps its singleton on the class that was instantiated.
+    patcher = _ContainerPatcher.PATCHER or Patcher.PATCHER
     if patcher is not None:
         for step in (lambda: patcher._stubs and patcher._stubs.smart_unset_all(),
                      patcher.unset_defaults, patcher.tempfile_patcher.stop_patching,
@@ -382,13 +389,14 @@ def force_unpatch() -> None:
     if _REAL_MODULES:
         builtins.open = _REAL_MODULES["builtins.open"]
         io.open = _REAL_MODULES["io.open"]
-    Patcher.REF_COUNT = 0
-    Patcher.PATCHER = None
+    for cls in (_ContainerPatcher, Patcher):
+        cls.REF_COUNT = 0
+        cls.PATCHER = None
     helpers.reset_ids()
 
 
 def _is_clean() -> bool:
-    return Patcher.PATCHER is None and Patcher.REF_COUNT == 0 and (
+    return _ContainerPatcher.PATCHER is None and _ContainerPatcher.REF_COUNT == 0 and (
         not _REAL_MODULES or builtins.open is _REAL_MODULES["builtins.open"])
 
 
@@ -527,3 +535,4 @@ def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatc
 
 
 _LEFT_BEHIND: list[Any] = []  # contexts of abandoned workers, kept from being finalised
+atexit.register(_LEFT_BEHIND.clear)  # ... until the interpreter exits, while it still can

@@ -271,6 +271,23 @@ def _atexit_unregister(real: Callable[..., Any]) -> Callable[..., Any]:
     return unregister
 
 
+def _refuse_guarded(real: Callable[..., Any], qualname: str) -> Callable[..., Any]:
+    @functools.wraps(real)
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        if not _guarded():
+            return real(*args, **kwargs)
+        raise _refused(f"{qualname}()")
+
+    return refused
+
+
+# C functions that change the host without raising an audit event: refused on
+# container threads even where the audit hook is the only guard.
+_NO_AUDIT_EVENT = (("posix", "mkfifo"), ("posix", "mknod"), ("os", "mkfifo"),
+                   ("_posixsubprocess", "fork_exec"), ("readline", "write_history_file"),
+                   ("readline", "append_history_file"), ("posix", "register_at_fork"),
+                   ("os", "register_at_fork"))
+
 _installed = False
 _install_lock = threading.Lock()
 
@@ -297,6 +314,15 @@ def install() -> None:
             real = getattr(signal, name, None)
             if real is not None and not hasattr(real, "__wrapped__"):
                 setattr(signal, name, make(real))
+        import _posixsubprocess  # noqa: F401 - loaded so that it is wrapped
+
+        for module_name, name in _NO_AUDIT_EVENT:
+            module = sys.modules.get(module_name)
+            if module is None:
+                continue
+            real = getattr(module, name, None)
+            if real is not None and not hasattr(real, "__wrapped__"):
+                setattr(module, name, _refuse_guarded(real, f"{module_name}.{name}"))
         atexit.register = _atexit_register(atexit.register)  # type: ignore[assignment]
         atexit.unregister = _atexit_unregister(atexit.unregister)  # type: ignore[assignment]
         _installed = True

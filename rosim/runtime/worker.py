@@ -62,6 +62,12 @@ class Worker:
     """A confined thread that runs jobs one at a time (see the module doc)."""
 
     def __init__(self) -> None:
+        from rosim.runtime import patching, process
+
+        # Wrappers (time.sleep, os._exit, signal...) are in place before any
+        # container code can look them up.
+        patching._install_guard()
+        process.install()
         self.guard = guard_kind()
         #: Why Landlock is not used, if it is not ('' if it is).
         self.reason = ""
@@ -81,16 +87,18 @@ class Worker:
     def _main(self, ready: threading.Event) -> None:
         from rosim.runtime.patching import mark_guarded
 
-        if self.guard == "landlock":
-            try:
-                confine_thread()
-            except GuardUnavailable as exc:
-                self.guard, self.reason = "audit", str(exc)
-        else:
-            self.reason = "asked for with ROSIM_HOST_GUARD=audit"
-        mark_guarded()
-        self.ident = threading.get_ident()
-        ready.set()
+        try:
+            if self.guard == "landlock":
+                try:
+                    confine_thread()
+                except (GuardUnavailable, OSError) as exc:
+                    self.guard, self.reason = "audit", str(exc)
+            else:
+                self.reason = "asked for with ROSIM_HOST_GUARD=audit"
+        finally:
+            mark_guarded()
+            self.ident = threading.get_ident()
+            ready.set()
         while True:
             try:
                 job = self._queue.get()
@@ -159,7 +167,10 @@ class Worker:
         interrupted = False
         try:
             self._queue.put(job)
-            job.done.acquire()
+            # A timed wait, so that an interrupt flagged without a real signal
+            # (``_thread.interrupt_main``) is seen too.
+            while not job.done.acquire(timeout=0.25):
+                pass
         except KeyboardInterrupt:
             interrupted = True
         if interrupted:
