@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any
 from pyfakefs import helpers
 
 from rosim.fs.kernel import kernel
-from rosim.fs.syscalls import ContainerOsModule, install_open_hook
-from rosim.runtime import patching
+from rosim.fs.syscalls import install_open_hook
+from rosim.runtime import patching, sqlite
+from rosim.runtime.process import ProcessExit, process, status_of
+from rosim.runtime.worker import on_worker, worker
 
 if TYPE_CHECKING:
     from rosim.runtime.container import Container
@@ -52,37 +54,58 @@ def run_each(containers: Sequence[Container], func: Callable[..., Any], /, *args
         ctr._require("run", ContainerState.RUNNING)
     if not containers:
         return []
+    if on_worker():
+        return _run_each(containers, func, args, kwargs)
+    return worker().submit(  # type: ignore[no-any-return]
+        lambda: _run_each(containers, func, args, kwargs))
+
+
+def _run_each(containers: Sequence[Container], func: Callable[..., Any],
+              args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """The body of :func:`run_each`, on the confined worker thread."""
+    from rosim._errors import ProcessExitError
+
     install_open_hook()
-    patching._install_guard()
     k = kernel()
-    saved_tempdir = tempfile.tempdir
-    patcher = patching._ContainerPatcher(modules_to_patch={"os": ContainerOsModule})
+    saved = patching._HostState()
+    saved_umask = k.umask
+    runner = worker()
     results: list[Any] = []
-    with k.entered(containers[0]._ns):  # type: ignore[arg-type]
-        patcher.setUp()
     try:
-        helpers.set_uid(0)
-        helpers.set_gid(0)
-        call_args = tuple(patching.in_container(a, patcher) if callable(a) else a
-                          for a in args)
-        call_kwargs = {key: patching.in_container(v, patcher) if callable(v) else v
-                       for key, v in kwargs.items()}
-        target = patching.in_container(func, patcher)
-        for ctr in containers:
-            with k.entered(ctr._ns):  # type: ignore[arg-type]
-                opened = patching.open_file_ids(k)
-                result: Any = None
-                tempfile.tempdir = None
-                patching._guard.active = True
-                try:
-                    with patching.process_logging():
-                        result = target(*call_args, **call_kwargs)
-                finally:
-                    patching._guard.active = False
-                    patching.close_leftovers(k, opened, result)
-            results.append(result)
+        with k.entered(containers[0]._ns):  # type: ignore[arg-type]
+            patcher = patching._set_up()
+        try:
+            helpers.set_uid(0)
+            helpers.set_gid(0)
+            call_args = tuple(patching.in_container(a, patcher) if callable(a) else a
+                              for a in args)
+            call_kwargs = {key: patching.in_container(v, patcher) if callable(v) else v
+                           for key, v in kwargs.items()}
+            target = patching.in_container(func, patcher)
+            for ctr in containers:
+                with k.entered(ctr._ns):  # type: ignore[arg-type]
+                    opened = patching.open_file_ids(k)
+                    result: Any = None
+                    tempfile.tempdir = None
+                    try:
+                        with patching.process_logging(), process() as proc:
+                            try:
+                                result = runner.call(target, *call_args, **call_kwargs)
+                            except SystemExit as exc:
+                                runner.call(proc.run_atexit)
+                                raise ProcessExitError(status_of(exc),
+                                                       f"sys.exit({exc.code!r})") from None
+                            except ProcessExit as exc:
+                                raise ProcessExitError(exc.status, exc.how) from None
+                            if proc.atexit:
+                                runner.call(proc.run_atexit)
+                    finally:
+                        sqlite.finish()
+                        patching.close_leftovers(k, opened, result)
+                results.append(result)
+        finally:
+            patching._tear_down(patcher)
     finally:
-        tempfile.tempdir = saved_tempdir
-        patcher.tearDown()
-        helpers.reset_ids()
+        k.umask = saved_umask
+        saved.restore()
     return results
