@@ -45,6 +45,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rosim._bounds import check_number
 from rosim._errors import ConfigError, LifecycleError
 from rosim.cluster.manifests import (
     ClaimSpec,
@@ -99,6 +100,9 @@ class Applied:
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
+
+MAX_SECONDS = 10 * 365 * 86400.0
+"""Longest span of cluster time one call may advance (ten years)."""
 
 
 def _hosts_file(pod_name: str, ip: str) -> bytes:
@@ -224,12 +228,12 @@ class Cluster:
     # ------------------------------------------------------------ the clock
     def at(self, delay: float, action: Callable[[], None]) -> None:
         """Run ``action`` when the clock has advanced ``delay`` more seconds."""
+        check_number(delay, "delay", high=MAX_SECONDS, unit="s")
         heapq.heappush(self._agenda, (self.clock + delay, next(self._agenda_seq), action))
 
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` of cluster time pass: back-offs end, controllers act."""
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            raise ConfigError(f"seconds(={seconds!r}) must be a number >= 0.")
+        check_number(seconds, "seconds", high=MAX_SECONDS, unit="s")
         end = self.clock + seconds
         while self._agenda and self._agenda[0][0] <= end + 1e-9:
             when, _, action = heapq.heappop(self._agenda)
@@ -840,8 +844,7 @@ class Cluster:
 
     def tick(self, seconds: float = 10.0) -> list[str]:
         """Advance the clock, run the eviction managers, sample every node's disk."""
-        if not isinstance(seconds, int | float) or seconds < 0:
-            raise ConfigError(f"seconds(={seconds!r}) must be >= 0.")
+        check_number(seconds, "seconds", high=MAX_SECONDS, unit="s")
         self.advance(seconds)
         evicted = self.kubelet_sync()
         for name in self.nodes:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from rosim._bounds import check_int
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 
@@ -346,8 +347,7 @@ def run_app_story(logs: str = "layer", data: str = "layer",
                   requests: int = 10, read_only: bool = False, seed: int = 0,
                   nodes: int = 3) -> AppStory:
     """Deploy ``logapp``, serve ``requests`` before each event, count what survives."""
-    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 0:
-        raise ConfigError(f"requests(={requests!r}) must be an integer >= 0.")
+    check_int(requests, "requests", high=10_000)
     chosen = [parse_event(e) for e in events]
     log_kind = _kind(logs, "logs")
     cluster = Cluster(nodes=nodes, seed=seed)

@@ -14,8 +14,10 @@ rosim._errors.InvalidSizeError: sizeLimit(='1Gx') is not a Kubernetes quantity s
 
 from __future__ import annotations
 
+import math
 import re
 
+from rosim._bounds import INT64_MAX
 from rosim._errors import InvalidSizeError
 
 __all__ = ["format_quantity", "parse_quantity"]
@@ -32,14 +34,22 @@ def parse_quantity(value: object, *, field: str = "quantity") -> int:
     if isinstance(value, int | float):
         if value < 0:
             raise InvalidSizeError(f"{field}(={value!r}) must be >= 0.")
-        return int(value)
+        return _bounded(value, value, field)
     if isinstance(value, str):
         match = _QUANTITY.match(value)
         if match and (match.group(2) or "") in _SUFFIX:
-            return int(float(match.group(1)) * _SUFFIX[match.group(2) or ""])
+            return _bounded(float(match.group(1)) * _SUFFIX[match.group(2) or ""], value,
+                            field)
     raise InvalidSizeError(
         f"{field}(={value!r}) is not a Kubernetes quantity such as 64Mi or 1G."
     )
+
+
+def _bounded(number: float, value: object, field: str) -> int:
+    if not math.isfinite(number) or number > INT64_MAX:
+        raise InvalidSizeError(f"{field}(={value!r:.60}) is too large: at most "
+                               f"{INT64_MAX} bytes (8Ei).")
+    return int(number)
 
 
 def format_quantity(n: int) -> str:

@@ -43,6 +43,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from rosim._bounds import check_number
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 from rosim.cluster.eviction import EVICTION_INTERVAL
@@ -331,8 +332,8 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
     names = [t.name for t in tenants]
     if len(set(names)) != len(names):
         raise ConfigError(f"tenants(={names!r}) names a tenant twice.")
-    if not (isinstance(tick, int | float) and tick > 0):
-        raise ConfigError(f"tick(={tick!r}) must be a number of seconds > 0.")
+    check_number(tick, "tick", low=0.001, high=86400.0, unit="s")
+    check_number(duration, "duration", high=366 * 86400.0, unit="s")
     if not (isinstance(duration, int | float) and duration >= tick):
         raise ConfigError(f"duration(={duration!r}) must be at least one tick ({tick!r} s).")
     cluster = Cluster(nodes=[NODE], disk=disk, images={_IMAGE: _tenant_image()})

@@ -78,6 +78,14 @@ class File:
     uid: int = 0
     gid: int = 0
 
+    def __post_init__(self) -> None:
+        if self.content is not None and not isinstance(self.content, str | bytes):
+            raise ImageError(f"File content(={self.content!r:.60}) must be str or bytes.")
+        if isinstance(self.size, bool) or (isinstance(self.size, int) and self.size < 0) or (
+                self.size is not None and not isinstance(self.size, int | str)):
+            raise ImageError(f"File size(={self.size!r:.60}) must be bytes >= 0 or a size "
+                             "such as '10G'.")
+
 
 @dataclass(frozen=True)
 class Dir:

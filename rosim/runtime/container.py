@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
+from rosim._bounds import check_int
 from rosim._errors import ConfigError, ContainerStateError, MountConflictError, ProcessExitError
 from rosim.fs.events import EventLog
 from rosim.fs.layers import EntryKind, Image
@@ -79,6 +80,8 @@ class SizeWriter:
         Raises ``OSError(ENOSPC)`` when not even one step fits, as the write
         that finds the disk full does.
         """
+        check_int(nbytes, "nbytes")
+        check_int(step, "step", low=1)
         if self.container.state != "running":
             raise ContainerStateError(
                 f"write() needs a running container; {self.container.name!r} is "
