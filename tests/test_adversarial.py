@@ -34,9 +34,42 @@ from rosim.runtime import patching
 GUARD = rosim.host_guard()
 
 
-def _ctrl_c() -> None:
-    """What Ctrl-C / the stop button does: SIGINT to the main thread."""
-    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+class CtrlC:
+    """Ctrl-C (SIGINT to the main thread) whose KeyboardInterrupt a test expects.
+
+    Python raises KeyboardInterrupt wherever the main thread happens to be,
+    even in a weakref callback that swallows it; so each press raises at most
+    once, only while armed, and :meth:`fired` lets a loop notice a swallowed one.
+    """
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.count = 0
+        self.previous = signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum, frame):
+        if self.armed:
+            self.armed = False
+            self.count += 1
+            raise KeyboardInterrupt
+
+    def press(self) -> None:
+        """What the stop button does, from another thread."""
+        self.armed = True
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def later(self, seconds: float) -> threading.Timer:
+        timer = threading.Timer(seconds, self.press)
+        timer.start()
+        return timer
+
+
+@pytest.fixture()
+def ctrl_c():
+    presser = CtrlC()
+    yield presser
+    presser.armed = False
+    signal.signal(signal.SIGINT, presser.previous)
 
 
 
@@ -405,36 +438,37 @@ def test_standard_streams_by_descriptor(ctr, capsys):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_interrupt_at_a_random_moment_keeps_run_atomic(ctr, host, seed):
+def test_interrupt_at_a_random_moment_keeps_run_atomic(ctr, host, ctrl_c, seed):
     """KeyboardInterrupt in the caller at a random moment: nothing left patched."""
     rng = random.Random(seed)
-    timer = threading.Timer(rng.uniform(0.001, 0.05), _ctrl_c)
-    timer.start()
+    timers = []
     try:
         with pytest.raises(KeyboardInterrupt):
-            for _ in range(100_000):
+            timers.append(ctrl_c.later(rng.uniform(0.001, 0.05)))
+            while not ctrl_c.count:
                 ctr.sh("echo hi > /tmp/x; cat /tmp/x")
                 ctr.run(os.listdir, "/")
+            raise KeyboardInterrupt  # it landed where Python swallows it (a callback)
     finally:
-        timer.cancel()
+        for timer in timers:
+            timer.cancel()
     assert patching._is_clean()
     assert ctr.sh("echo ok").stdout == "ok\n"
     with pytest.raises(OSError):
         ctr.run(_posix_write, str(host / "pwned"))
 
 
-def test_a_long_sleep_inside_is_interrupted_promptly(ctr):
+def test_a_long_sleep_inside_is_interrupted_promptly(ctr, ctrl_c):
     """The stop button interrupts time.sleep inside a container within a fraction of a second."""
-    timer = threading.Timer(0.2, _ctrl_c)
     start = time.monotonic()
-    timer.start()
     with pytest.raises(KeyboardInterrupt):
+        ctrl_c.later(0.2)
         ctr.run(time.sleep, 30)
     assert time.monotonic() - start < 3
     assert ctr.run(lambda: 2 * 21) == 42
 
 
-def test_code_that_swallows_interrupts_is_left_behind_after_three_presses(ctr):
+def test_code_that_swallows_interrupts_is_left_behind_after_three_presses(ctr, ctrl_c):
     """Code catching every KeyboardInterrupt: the third press gives the notebook back."""
     stop = threading.Event()
 
@@ -445,12 +479,11 @@ def test_code_that_swallows_interrupts_is_left_behind_after_three_presses(ctr):
             except KeyboardInterrupt:
                 continue
 
-    timers = [threading.Timer(0.2 * (i + 1), _ctrl_c) for i in range(3)]
-    for timer in timers:
-        timer.start()
+    timers: list[threading.Timer] = []
     start = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
+            timers.extend(ctrl_c.later(0.2 * (i + 1)) for i in range(3))
             ctr.run(stubborn)
         assert time.monotonic() - start < 5
         assert patching._is_clean()
