@@ -27,6 +27,9 @@ __all__ = ["ArithmeticError_", "arith", "expand_fields", "expand_pattern", "expa
            "strip_pattern"]
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
+#: What makes a pattern match files: * or ?, or a [ with a ] after it (a lone
+#: "[" is an ordinary character, as in "[ -w /usr ]").
+_GLOB = re.compile(r"[*?]|\[.*\]")
 
 
 class ArithmeticError_(Exception):  # noqa: N801 - not the builtin ArithmeticError
@@ -82,7 +85,7 @@ class _Fields:
             if not segs and not forced:
                 continue
             text = "".join(t for t, _ in segs)
-            if do_glob and any(not q and _GLOB_CHARS.search(t) for t, q in segs):
+            if do_glob and any(not q and _GLOB.search(t) for t, q in segs):
                 pattern = "".join(t if not q else glob.escape(t) for t, q in segs)
                 matches = sorted(glob.glob(pattern))
                 if matches:
@@ -98,7 +101,7 @@ def expand_fields(word: Word, shell: Shell) -> list[str]:
     parts = word.parts
     if len(parts) == 1 and parts[0][0] == "lit":
         text = parts[0][1]
-        if not _GLOB_CHARS.search(text) and not text.startswith("~"):
+        if not _GLOB.search(text) and not text.startswith("~"):
             return [text]
     fields = _Fields()
     ifs = shell.get_var("IFS", " \t\n")

@@ -28,6 +28,7 @@ unexpected token `fi'`` or busybox's ``syntax error: unexpected "fi"``.
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -259,7 +260,45 @@ _Tok = tuple
 _FAST = re.compile(
     r"(?P<blank>[ \t]+)"
     r"|(?P<word>[^\s;&|<>()'\"\\$`#][^\s;&|<>()'\"\\$`]*(?=[ \t\n;&|<>()]|$))"
+    r"|(?P<dqvar>\"\$(?P<dqname>[A-Za-z_][A-Za-z0-9_]*)\"(?=[ \t\n;&|<>()]|$))"
+    r"|(?P<var>\$(?P<varname>[A-Za-z_][A-Za-z0-9_]*)(?=[ \t\n;&|<>()]|$))"
     r"|(?P<op>" + "|".join(re.escape(op) for op in _OPS) + ")")
+_VAR = r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})"
+#: One piece of a common word: plain text, '...', "..." holding only text and
+#: $NAME / ${NAME}, or a bare $NAME.
+_SEGMENT = re.compile(r"[^\s;&|<>()'\"\\$`]+|'[^']*'|\"(?:[^\"\\$`]|" + _VAR + r")*\"|"
+                      + _VAR)
+#: A whole word made of such pieces: the second fast path (no character loop).
+_FAST_WORD = re.compile(r"(?!#)(?:" + _SEGMENT.pattern + r")+(?=[ \t\n;&|<>()]|$)")
+_DQ_VAR = re.compile(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})")
+
+
+def _fast_parts(value: str) -> tuple[tuple, ...]:
+    """The parts of a word that matched :data:`_FAST_WORD`."""
+    parts: list[tuple] = []
+    for seg in _SEGMENT.findall(value):
+        first = seg[0]
+        if first == "'":
+            parts.append(("sq", seg[1:-1]))
+        elif first == '"':
+            inner: list[tuple] = []
+            pos = 0
+            body = seg[1:-1]
+            for m in _DQ_VAR.finditer(body):
+                if m.start() > pos:
+                    inner.append(("lit", body[pos:m.start()]))
+                inner.append(("param", m.group(1) or m.group(2), "", None))
+                pos = m.end()
+            if pos < len(body):
+                inner.append(("lit", body[pos:]))
+            parts.append(("dq", tuple(inner)))
+        elif first == "$":
+            m = _DQ_VAR.match(seg)
+            assert m is not None
+            parts.append(("param", m.group(1) or m.group(2), "", None))
+        else:
+            parts.append(("lit", seg))
+    return tuple(_merge(parts))
 
 
 class _Lexer:
@@ -303,6 +342,17 @@ class _Lexer:
                         append(("word", word, self.line))
                     pos = end
                     continue
+                if kind == "dqvar" or kind == "var":
+                    value = m.group()
+                    word = words.get(value)
+                    if word is None:
+                        param = ("param", m.group("dqname" if kind == "dqvar" else "varname"),
+                                 "", None)
+                        word = words[value] = Word(
+                            (("dq", (param,)),) if kind == "dqvar" else (param,))
+                    append(("word", word, self.line))
+                    pos = m.end()
+                    continue
                 op = m.group()
                 pos = m.end()
                 if op == ")" and stop_at_paren and depth == 0:
@@ -331,6 +381,15 @@ class _Lexer:
             if c == "#":
                 end = text.find("\n", pos)
                 pos = n if end < 0 else end
+                continue
+            m = _FAST_WORD.match(text, pos)
+            if m is not None:
+                pos = m.end()
+                value = m.group()
+                word = words.get(value)
+                if word is None:
+                    word = words[value] = Word(_fast_parts(value))
+                append(("word", word, self.line))
                 continue
             self.pos = pos
             word = self._word()
@@ -944,12 +1003,25 @@ def _assignment(word: Word) -> tuple[str, Word] | None:
     return name, Word(value_parts)
 
 
+#: Scripts at least this long are parsed with the cyclic garbage collector paused.
+_GC_PAUSE_CHARS = 65536
+
+
 def parse(text: str) -> Script:
     """Parse a script (one line or many); raise ShellSyntaxError when it is malformed."""
     if not isinstance(text, str):
         raise ShellSyntaxError(repr(text), "the command must be a str")
-    lexer = _Lexer(text, text)
-    return _Parser(lexer.tokens(), text).script_until_eof()
+    if len(text) < _GC_PAUSE_CHARS:
+        return _Parser(_Lexer(text, text).tokens(), text).script_until_eof()
+    # A long script makes hundreds of thousands of small tuples and no cycles:
+    # the cyclic garbage collector would scan them again and again.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Parser(_Lexer(text, text).tokens(), text).script_until_eof()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def needs_more(text: str) -> bool:

@@ -63,6 +63,8 @@ class Terminal:
                            layout=w.Layout(width="36px"))
         self.down = w.Button(description="↓", tooltip="next command",
                              layout=w.Layout(width="36px"))
+        self.prompt.add_class("rosim-prompt")
+        self.line.add_class("rosim-line")
         self.line.on_msg(self._message)
         self.up.on_click(lambda _: self.history_up())
         self.down.on_click(lambda _: self.history_down())
