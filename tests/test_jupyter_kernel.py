@@ -49,7 +49,12 @@ def _execute(client, code: str, timeout: float = 60) -> dict:
             result["ename"], result["evalue"] = content["ename"], content["evalue"]
         elif kind == "status" and content["execution_state"] == "idle":
             break
-    reply = client.get_shell_msg(timeout=timeout)
+    # The shell channel may still hold the kernel_info reply of the start-up
+    # handshake: take the reply to this request.
+    while True:
+        reply = client.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
     result["status"] = reply["content"]["status"]
     return result
 
