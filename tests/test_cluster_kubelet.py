@@ -228,3 +228,18 @@ def test_the_pods_hosts_file_is_writable_and_outlives_a_crash():
     assert "6.6.6.6" not in cluster.exec(new.name, "cat /etc/hosts").stdout
     runtime = cluster.node(p.node).runtime
     assert f"/var/lib/kubelet/pods/{p.uid}/etc-hosts" not in runtime._host_files
+
+
+@pytest.mark.parametrize(("size_limit", "memory", "expected_mib"), [
+    (None, "64Mi", 64), ("32Mi", "64Mi", 32), ("128Mi", "64Mi", 64)])
+def test_a_memory_empty_dir_is_sized_by_the_pods_memory_limit(size_limit, memory,
+                                                               expected_mib):
+    """medium: Memory: a tmpfs of the smaller of sizeLimit and the pod's memory limit."""
+    cluster = rosim.Cluster(nodes=1)
+    empty_dir = {"medium": "Memory", **({"sizeLimit": size_limit} if size_limit else {})}
+    manifest = pod(volumeMounts=[{"name": "m", "mountPath": "/m"}],
+                   resources={"limits": {"memory": memory}})
+    manifest["spec"]["volumes"] = [{"name": "m", "emptyDir": empty_dir}]
+    ctr = cluster.apply(manifest).pod.container()
+    assert ctr.write_bytes("/m/big", 256 * 2**20) == expected_mib * 2**20
+    assert f"size={expected_mib * 1024}k" in ctr.proc_mounts

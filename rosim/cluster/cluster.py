@@ -575,8 +575,14 @@ class Cluster:
     def _volume_source(self, pod: Pod, node: Node, volume: VolumeSpec) -> Volume | str:
         if volume.kind is VolumeKind.EMPTY_DIR:
             if volume.medium == "Memory":
+                # A tmpfs whose size is the smaller of its sizeLimit and the pod's
+                # memory limit (the sum of its containers'), when there is one.
+                limits = [c.memory_limit for c in pod.spec.containers]
+                sizes = [volume.size_limit] if volume.size_limit is not None else []
+                if limits and all(m is not None for m in limits):
+                    sizes.append(sum(limits))  # type: ignore[arg-type]
                 return Volume(f"{pod.uid}-{volume.name}", medium="Memory",
-                              size=volume.size_limit)
+                              size=min(sizes) if sizes else None)
             return (f"/var/lib/kubelet/pods/{pod.uid}/volumes/kubernetes.io~empty-dir/"
                     f"{volume.name}")
         if volume.kind is VolumeKind.HOST_PATH:

@@ -84,6 +84,8 @@ class ContainerSpec:
     ephemeral_storage_limit: int | None = None
     ephemeral_storage_request: int | None = None
     ephemeral_storage_limit_text: str = ""
+    #: ``resources.limits.memory`` in bytes.
+    memory_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -303,4 +305,6 @@ def _container(raw: Any, where: str, volumes: list[str]) -> ContainerSpec:
         parse_quantity(eph_req, field=f"{where}.resources.requests.ephemeral-storage")
         if eph_req is not None else None,
         str(eph) if eph is not None else "",
+        parse_quantity(limits["memory"], field=f"{where}.resources.limits.memory")
+        if limits.get("memory") is not None else None,
     )
