@@ -130,6 +130,15 @@ CASES: list[tuple[str, str, str]] = [
     ("find by name and type",
      "mkdir -p d/e; touch d/x.txt d/e/y.txt d/e/z.log; find d -name '*.txt' | sort; "
      "find d -type d | sort", "both"),
+    ("set -e ends the script at a failure", "set -e; echo a; false; echo never", "both"),
+    ("set -e spares tested commands",
+     "set -e; false || echo or; if false; then :; fi; while false; do :; done; ! true; "
+     "false && echo no; echo reached", "both"),
+    ("set -e in a function and a subshell",
+     "set -e; f() { echo in; false; echo not; }; (false; echo not either); echo after $?",
+     "both"),
+    ("set -e in a script run by sh", "printf 'set -e\\necho one\\nfalse\\necho two\\n' "
+     "> s.sh; sh s.sh; echo status $?", "both"),
     ("unclosed quote", "echo \"abc", "bash"),
     ("unclosed quote (busybox)", "echo \"abc", "busybox"),
     ("missing fi", "if true; then echo yes", "bash"),

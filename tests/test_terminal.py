@@ -141,3 +141,12 @@ def test_widget_displays_as_its_panel(fedora_ro):
     term = rosim.terminal(fedora_ro)
     bundle = term._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_a_stopped_container_is_reported_on_the_screen(fedora_ro):
+    """Typing after the container stopped shows why nothing ran; no exception escapes."""
+    term = rosim.terminal(fedora_ro)
+    fedora_ro.stop()
+    term.line.value = "echo hi"
+    assert term.submit() is None
+    assert "needs a running container" in term.screen.value

@@ -82,7 +82,11 @@ def interact(console: Console, stdin: TextIO, stdout: TextIO, stderr: TextIO) ->
             console.cancel()
             status = 130
             continue
-        result = console.feed(line)
+        try:
+            result = console.feed(line)
+        except RosimError as exc:
+            print(f"rosim shell: {exc}", file=stderr)
+            return 1
         if result is None:
             continue
         _write(result.output, stdout, stderr)

@@ -190,8 +190,14 @@ def _set(proc: Proc) -> int:
         return 0
     while args and args[0].startswith(("-", "+")) and args[0] != "--":
         flag = args.pop(0)
+        on = flag.startswith("-")
+        if flag in ("-o", "+o") and args:
+            option = args.pop(0)
+            flag = {"errexit": "-e", "noglob": "-f"}.get(option, "")
         if "f" in flag:
-            shell.noglob = flag.startswith("-")
+            shell.noglob = on
+        if "e" in flag:
+            shell.errexit = on
     if args and args[0] == "--":
         args = args[1:]
         shell.args = list(args)

@@ -295,6 +295,9 @@ class Shell:
             parent.dialect if parent is not None else None)
         self.functions: dict[str, object] = {}
         self.noglob = False
+        #: ``set -e``: exit when a command that is not tested fails.
+        self.errexit = parent.errexit if parent is not None else False
+        self._testing = 0
         self._nesting = parent._nesting if parent is not None else _Nesting()
         self.pid = self._nesting.next_pid
         self._nesting.next_pid += 1
@@ -462,12 +465,27 @@ class Shell:
 
     # ----------------------------------------------------------- structure
     def _and_or(self, node: AndOr, streams: _IO) -> int:
+        last = node.first
         status = self._pipeline(node.first, streams)
         for op, pipeline in node.rest:
             if (op == "&&") == (status == 0):
+                last = pipeline
                 status = self._pipeline(pipeline, streams)
         self.status = status
+        # set -e: a failure ends the shell, unless it is tested (a condition,
+        # a command before && or ||, a negated pipeline).
+        if (status and self.errexit and not self._testing and not last.negate
+                and (not node.rest or last is node.rest[-1][1])):
+            raise ShellExit(status)
         return status
+
+    def _condition(self, script: Script, streams: _IO) -> int:
+        """Run the condition of an if/while/until: set -e does not apply inside."""
+        self._testing += 1
+        try:
+            return self.run_script(script, streams)
+        finally:
+            self._testing -= 1
 
     def _pipeline(self, node: Pipeline, streams: _IO) -> int:
         commands = node.commands
@@ -521,6 +539,8 @@ class Shell:
         child.dialect = self.dialect
         child.functions = dict(self.functions)
         child.noglob = self.noglob
+        child.errexit = self.errexit
+        child._testing = self._testing
         child._nesting = self._nesting
         child.pid = self.pid
         child.ppid = self.ppid
@@ -579,7 +599,7 @@ class Shell:
             return self.run_script(node.body, streams)
         if isinstance(node, If):
             for condition, body in node.clauses:
-                if self.run_script(condition, streams) == 0:
+                if self._condition(condition, streams) == 0:
                     return self.run_script(body, streams)
             if node.otherwise is not None:
                 return self.run_script(node.otherwise, streams)
@@ -618,7 +638,7 @@ class Shell:
         status = 0
         while True:
             try:
-                cond = self.run_script(node.condition, streams)
+                cond = self._condition(node.condition, streams)
             except _Break as jump:
                 if jump.levels > 1:
                     raise _Break(jump.levels - 1) from None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from rosim._errors import ConfigError
+from rosim._errors import ConfigError, RosimError
 from rosim.shell.console import Console
 from rosim.shell.result import ERROR_COLOUR, ExecResult, html_transcript
 
@@ -80,7 +80,14 @@ class Terminal:
         line = self.line.value
         self.line.value = ""
         self._cursor = None
-        result = self.console.feed(line)
+        try:
+            result = self.console.feed(line)
+        except RosimError as exc:
+            # A stopped or removed container: say so on the screen, as a
+            # terminal whose connection closed would.
+            self._notes.append(str(exc))
+            self._render()
+            return None
         if result is not None:
             self._shown.append(result)
             del self._shown[:-self.scrollback]
@@ -135,6 +142,7 @@ class Terminal:
             html.escape((self.console.container.prompt if i == 0 else "> ") + line) + "\n"
             for i, line in enumerate(self.console.pending))
         notes = "".join(f"<i>[{html.escape(n)}]</i>\n" for n in self._notes[-1:])
+        self._notes = self._notes[-1:]
         if pending or notes:
             body = body[:-len("</pre>")] + pending + notes + "</pre>"
         # column-reverse keeps the newest lines in view, as a terminal scrolls.
