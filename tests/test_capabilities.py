@@ -15,9 +15,11 @@ PODMAN = "podman --read-only"
 PODMAN_NO_TMPFS = "podman --read-only --read-only-tmpfs=false"
 DOCKER = "docker --read-only"
 DOCKER_TMPFS = "docker --read-only --tmpfs /tmp"
-PATHS = ["/", "/usr", "/etc", "/var/log", "/tmp", "/var/tmp", "/run", "/dev/shm", "/data"]
-OUTCOMES = ["read-only", "write, noexec", "write + exec"]
-RO, NOEXEC, EXEC = OUTCOMES
+NON_ROOT = "crio --read-only, runAsUser: 1000"
+PATHS = ["/", "/usr", "/etc", "/var/log", "/tmp", "/var/tmp", "/run", "/dev", "/dev/shm",
+         "/data"]
+OUTCOMES = ["read-only", "no permission", "write, noexec", "write + exec"]
+RO, DENIED, NOEXEC, EXEC = OUTCOMES
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +38,9 @@ def column(caps: rosim.Capabilities, label: str) -> dict[str, str]:
 
 
 def test_every_setting_and_path_is_compared(caps):
-    """The default table covers the seven settings and nine paths, three outcomes."""
+    """The default table covers the eight settings and ten paths, four outcomes."""
     assert list(caps.labels) == [CRIO, CRIO_CTR, CRIO_PRIV, PODMAN, PODMAN_NO_TMPFS, DOCKER,
-                                 DOCKER_TMPFS]
+                                 DOCKER_TMPFS, NON_ROOT]
     assert list(caps.labels) == [s.label for s in rosim.capability_settings()]
     assert list(caps.paths) == PATHS
     assert {caps.outcome(label, path) for label in caps.labels for path in caps.paths} == set(
@@ -76,7 +78,7 @@ def test_podman_without_read_only_tmpfs(caps):
     """--read-only-tmpfs=false: /tmp is read-only; Podman 4.3.1 keeps /dev/shm writable."""
     col = column(caps, PODMAN_NO_TMPFS)
     assert col["/tmp"] == RO
-    assert [p for p, outcome in col.items() if outcome != RO] == ["/dev/shm", "/data"]
+    assert [p for p, outcome in col.items() if outcome != RO] == ["/dev", "/dev/shm", "/data"]
 
 
 def test_docker_read_only_and_its_tmpfs(caps):
@@ -88,9 +90,21 @@ def test_docker_read_only_and_its_tmpfs(caps):
 
 
 def test_the_volume_is_write_and_exec_everywhere(caps):
-    """A volume is writable and executable whatever the root is."""
-    assert {label: caps.outcome(label, "/data") for label in caps.labels} == dict.fromkeys(
-        caps.labels, EXEC)
+    """For root a volume is writable and executable whatever the root is; a
+    non-root user cannot write its root-owned directory."""
+    root = [label for label in caps.labels if label != NON_ROOT]
+    assert {label: caps.outcome(label, "/data") for label in root} == dict.fromkeys(root, EXEC)
+    assert caps.outcome(NON_ROOT, "/data") == DENIED
+
+
+def test_dev_is_write_and_exec_for_root_except_under_podman(caps):
+    """/dev: a tmpfs without noexec under CRI-O and Docker, noexec under Podman;
+    only a non-root user is kept out (0755, owned by root)."""
+    col = {label: caps.outcome(label, "/dev") for label in caps.labels}
+    assert col == {CRIO: EXEC, CRIO_CTR: EXEC, CRIO_PRIV: EXEC, PODMAN: NOEXEC,
+                   PODMAN_NO_TMPFS: NOEXEC, DOCKER: EXEC, DOCKER_TMPFS: EXEC,
+                   NON_ROOT: DENIED}
+    assert column(caps, NON_ROOT)["/tmp"] == NOEXEC  # 1777: anyone may write there
 
 
 def test_image_directories_are_read_only_everywhere(caps):

@@ -43,7 +43,7 @@ from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
 from rosim.fs.overlay import LowerDir, LowerFile
 
-__all__ = ["Kernel", "kernel"]
+__all__ = ["Kernel", "as_user", "kernel"]
 
 #: What ``df`` reports as the size of a device without a set capacity.
 DEFAULT_DISK_SIZE = 100 * 1024**3
@@ -629,6 +629,11 @@ class Kernel(FakeFilesystem):
                 call.dev = node.st_dev
                 if must_not_exist or S_ISDIR(node.st_mode) or not can_write:
                     return action()
+                from pyfakefs import helpers
+
+                if not helpers.is_root() and not node.has_permission(helpers.PERM_WRITE):
+                    # may_open() checks the mode bits before the mount's ro flag.
+                    raise OSError(errno.EACCES, os.strerror(errno.EACCES), _path_str(path))
                 self._check_writable(node, path, call)
                 self.copy_up(node)
                 return action()
@@ -684,6 +689,26 @@ class Kernel(FakeFilesystem):
         self.last_ino += 1
         node.st_ino = self.last_ino
         return node
+
+
+@contextmanager
+def as_user(uid: int, gid: int) -> Iterator[None]:
+    """Make file system calls act as ``uid``/``gid`` (file owners, permission checks).
+
+    Root (0) passes the permission checks; anyone else needs the mode bits,
+    as the kernel's ``inode_permission`` requires. Read-only mounts still say
+    ``EROFS`` first.
+    """
+    from pyfakefs import helpers
+
+    saved = helpers.get_uid(), helpers.get_gid()
+    helpers.set_uid(uid)
+    helpers.set_gid(gid)
+    try:
+        yield
+    finally:
+        helpers.set_uid(saved[0])
+        helpers.set_gid(saved[1])
 
 
 _KERNEL: Kernel | None = None

@@ -27,6 +27,7 @@ from pyfakefs.fake_file import FakeDirectory, FakeFile
 from rosim._bounds import check_int
 from rosim._errors import ConfigError, ContainerStateError, MountConflictError, ProcessExitError
 from rosim.fs.events import EventLog
+from rosim.fs.kernel import as_user
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
@@ -191,6 +192,9 @@ class Container:
         self.process_runs: list[ExecResult] = []
         #: Bytes of this container's logs kept on the host's disk.
         self.log_bytes = 0
+        #: The user and group its processes run as (``runAsUser``, ``--user``): 0 is root.
+        self.user = 0
+        self.user_group = 0
 
     def __repr__(self) -> str:
         mode = "ro" if self.read_only else "rw"
@@ -321,7 +325,7 @@ class Container:
         opened_before = open_file_ids(self._kernel)
         result: Any = None
         runner = worker()
-        with inside(self._ns) as patcher:
+        with inside(self._ns) as patcher, as_user(self.user, self.user_group):
             # Real file system functions handed in (``ctr.run(os.remove, p)``)
             # were looked up before patching: use their simulated twins.
             args = tuple(in_container(a, patcher) if callable(a) else a for a in args)

@@ -100,7 +100,8 @@ class Runtime:
                mounts: Iterable[Tmpfs | Bind] = (), *, read_only: bool | None = None,
                privileged: bool = False, command: list[str] | None = None,
                args: list[str] | None = None, env: dict[str, str] | None = None,
-               workdir: str | None = None, hostname: str | None = None) -> Container:
+               workdir: str | None = None, hostname: str | None = None,
+               user: int | None = None) -> Container:
         """Create (not start) a container from ``image`` with extra ``mounts``.
 
         ``read_only`` is the container's own setting (Kubernetes
@@ -108,6 +109,11 @@ class Runtime:
         but cannot undo the global flag; for Podman and Docker it overrides
         the runtime's default. ``command`` and ``args`` replace the image's
         entrypoint and cmd as Kubernetes' fields do; ``env`` adds variables.
+        ``user`` is the uid the processes run as (``--user``, ``runAsUser``;
+        its group is the same number); the default is root (0). A non-root
+        user needs the mode bits: it cannot write the root-owned ``/dev``
+        (0755) or a volume's root-owned directory, only ``/tmp``-like 1777
+        places and what it owns.
         Raises :class:`~rosim.ConfigError` subclasses for bad names, mounts
         and options.
         """
@@ -127,16 +133,16 @@ class Runtime:
             root_ro = self.read_only or bool(read_only)
         else:
             root_ro = self.read_only if read_only is None else read_only
-        user = self._user_mounts(image, list(mounts))
+        user_mounts = self._user_mounts(image, list(mounts))
         plan = default_mounts(
             self.profile, root_read_only=root_ro, global_read_only=self.read_only,
             read_only_tmpfs=self.read_only_tmpfs, privileged=privileged,
-            taken={m.destination for m in user}, hostname=hostname or name,
+            taken={m.destination for m in user_mounts}, hostname=hostname or name,
         )
         # The runtime's mounts first, the user's (parents before children)
         # next, the runtime's bind-mounted files last, as /proc/mounts shows.
-        user.sort(key=lambda m: m.destination.count("/"))
-        plan = ([m for m in plan if m.kind != "file"] + user
+        user_mounts.sort(key=lambda m: m.destination.count("/"))
+        plan = ([m for m in plan if m.kind != "file"] + user_mounts
                 + [m for m in plan if m.kind == "file"])
         for field_name, value in (("command", command), ("args", args)):
             if value is not None and (isinstance(value, str) or not all(
@@ -149,7 +155,11 @@ class Runtime:
             argv = [*command, *(args or [])]
         else:
             argv = [*image.config.entrypoint, *(args if args is not None else image.config.cmd)]
+        if user is not None and (isinstance(user, bool) or not isinstance(user, int)
+                                 or not 0 <= user < 2**32):
+            raise ConfigError(f"user(={user!r}) must be a uid, an int from 0 to 4294967295.")
         ctr = Container(self, image, name, plan, root_ro, privileged)
+        ctr.user = ctr.user_group = user or 0
         ctr.argv = argv
         ctr.env = {**dict(image.config.env), **(env or {})}
         ctr.workdir = (container_path(workdir, field="workdir") if workdir is not None

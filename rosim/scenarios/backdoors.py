@@ -120,6 +120,8 @@ class BackdoorSetting:
     :class:`~rosim.Tmpfs` / :class:`~rosim.Bind` mounts; ``empty_dirs`` are
     paths with a Kubernetes ``emptyDir`` (kept while the pod lives). Every
     setting also gets the app's PersistentVolumeClaim at ``/app/data``.
+    ``user`` is the uid the app (and so the attacker) runs as: Kubernetes'
+    ``runAsUser`` with ``runAsNonRoot: true``; None is root.
     """
 
     label: str
@@ -129,6 +131,7 @@ class BackdoorSetting:
     read_only_tmpfs: bool = True
     mounts: tuple[Tmpfs | Bind, ...] = ()
     empty_dirs: tuple[str, ...] = ()
+    user: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.label, str) or not self.label:
@@ -144,6 +147,9 @@ class BackdoorSetting:
         object.__setattr__(self, "empty_dirs", tuple(
             container_path(p, field="empty_dirs item") for p in self.empty_dirs))
         Runtime(self.profile, read_only=self.read_only, read_only_tmpfs=self.read_only_tmpfs)
+        if self.user is not None and (isinstance(self.user, bool) or not isinstance(
+                self.user, int) or not 0 <= self.user < 2**32):
+            raise ConfigError(f"BackdoorSetting user(={self.user!r}) must be a uid (an int).")
 
 
 def backdoor_settings() -> tuple[BackdoorSetting, ...]:
@@ -157,6 +163,9 @@ def backdoor_settings() -> tuple[BackdoorSetting, ...]:
                         mounts=(Tmpfs("/tmp"),)),
         BackdoorSetting("readOnlyRootFilesystem + emptyDir /tmp", "cri-o",
                         container_read_only=True, empty_dirs=("/tmp",)),
+        # runAsNonRoot: the only setting that closes /dev (0755, owned by root).
+        BackdoorSetting("crio --read-only, runAsUser: 1000", "cri-o", read_only=True,
+                        user=1000),
     )
 
 
@@ -211,7 +220,8 @@ class _Deployment:
         # A recreated container keeps its name, as in a pod; its id is new.
         ctr = self.runtime.create(self.image, name="shop",
                                   mounts=self._mounts(),
-                                  read_only=self.setting.container_read_only)
+                                  read_only=self.setting.container_read_only,
+                                  user=self.setting.user)
         ctr.start()
         return ctr
 

@@ -55,10 +55,11 @@ OUTCOME_COLOURS = {"ok": PALETTE["works"], "EROFS": PALETTE["refused"],
                    "other": PALETTE["neutral"]}
 
 
-#: Read-only (refused), writable but noexec (works), writable and executable
-#: (danger: where a dropped binary runs).
-CAPABILITY_COLOURS = {"read-only": PALETTE["refused"], "write, noexec": PALETTE["works"],
-                      "write + exec": PALETTE["danger"]}
+#: Read-only (refused), not writable for this user (refused: the mode bits),
+#: writable but noexec (works), writable and executable (danger: where a
+#: dropped binary runs).
+CAPABILITY_COLOURS = {"read-only": PALETTE["refused"], "no permission": PALETTE["refused"],
+                      "write, noexec": PALETTE["works"], "write + exec": PALETTE["danger"]}
 
 
 def grid_figure(columns: Sequence[str], rows: Sequence[str],
@@ -111,7 +112,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def plot_capabilities(caps: Capabilities, title: str | None = None) -> Figure:
-    """Draw a path × setting grid of read-only / write, noexec / write + exec."""
+    """Draw a path × setting grid: read-only / no permission / write, noexec / write + exec."""
     def cell(label: str, path: str) -> tuple[str, str]:
         result = caps.outcome(label, path)
         return CAPABILITY_COLOURS[result], result

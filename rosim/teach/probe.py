@@ -151,12 +151,15 @@ class Setting:
     runtime_options: dict = field(default_factory=dict)
     mounts: tuple = ()
     privileged: bool = False
+    #: The uid the container runs as (``runAsUser``, ``--user``); None is root.
+    user: int | None = None
 
     def create(self, image: Image, name: str, mounts: tuple = ()) -> Container:
         """Create and start a container for this setting (plus extra ``mounts``)."""
         runtime = Runtime(self.profile, read_only=self.read_only, **self.runtime_options)
         ctr = runtime.create(image, name=name, mounts=[*self.mounts, *mounts],
-                             read_only=self.container_read_only, privileged=self.privileged)
+                             read_only=self.container_read_only, privileged=self.privileged,
+                             user=self.user)
         ctr.start()
         return ctr
 
@@ -229,6 +232,13 @@ _EXEC_NAME = ".rosim-exec"
 _SCRIPT = "#!/bin/sh\nexit 0\n"
 
 
+def _refused(exc: OSError) -> str:
+    """``'no permission'`` for EACCES/EPERM (the mode bits), else ``'read-only'``."""
+    import errno
+
+    return "no permission" if exc.errno in (errno.EACCES, errno.EPERM) else "read-only"
+
+
 def _drop_and_run(path: str) -> str:
     """Write an executable into ``path`` and run it, as an attacker's dropper would."""
     from rosim.shell.interp import Proc, Shell, _Sink
@@ -238,16 +248,16 @@ def _drop_and_run(path: str) -> str:
         try:
             with open(path, "a"):
                 pass
-        except OSError:
-            return "read-only"
+        except OSError as exc:
+            return _refused(exc)
         return "write, noexec" if os.statvfs(path).f_flag & os.ST_NOEXEC else "write + exec"
     target = os.path.join(path, _EXEC_NAME) if os.path.isdir(path) else path
     try:
         with open(target, "w") as f:
             f.write(_SCRIPT)
         os.chmod(target, 0o755)
-    except OSError:
-        return "read-only"
+    except OSError as exc:
+        return _refused(exc)
     output: list[tuple[str, str]] = []
     shell = Shell()
     proc = Proc([target], "", _Sink(output, "stdout"), _Sink(output, "stderr"), shell)
@@ -257,7 +267,8 @@ def _drop_and_run(path: str) -> str:
 
 
 def probe_exec(ctr: Container, paths: Iterable[str]) -> dict[str, str]:
-    """For each path: ``'read-only'``, ``'write, noexec'`` or ``'write + exec'``.
+    """For each path: ``'read-only'``, ``'no permission'``, ``'write, noexec'`` or
+    ``'write + exec'``.
 
     The probe writes a small script, makes it executable and runs it through
     the container's exec rules (``noexec`` mounts refuse it with EACCES), then
@@ -282,6 +293,8 @@ def capability_settings() -> list[Setting]:
         Setting("docker --read-only", "docker", read_only=True),
         Setting("docker --read-only --tmpfs /tmp", "docker", read_only=True,
                 mounts=(Tmpfs("/tmp"),)),
+        # runAsNonRoot / runAsUser: the only setting that closes /dev (0755, root's).
+        Setting("crio --read-only, runAsUser: 1000", "cri-o", read_only=True, user=1000),
     ]
 
 
@@ -294,7 +307,7 @@ class Capabilities(_PathGrid):
     results: dict[str, dict[str, str]]
 
     def outcome(self, label: str, path: str) -> str:
-        """``'read-only'``, ``'write, noexec'`` or ``'write + exec'``."""
+        """``'read-only'``, ``'no permission'``, ``'write, noexec'`` or ``'write + exec'``."""
         return self.results[label][path]
 
 
@@ -310,7 +323,7 @@ def compare_capabilities(image: Image, paths: Sequence[str] | None = None,
     from rosim.fs.mounts import Bind, Volume
 
     paths = list(paths) if paths is not None else [
-        "/", "/usr", "/etc", "/var/log", "/tmp", "/var/tmp", "/run", "/dev/shm", volume]
+        "/", "/usr", "/etc", "/var/log", "/tmp", "/var/tmp", "/run", "/dev", "/dev/shm", volume]
     settings = list(settings) if settings is not None else capability_settings()
     results = {}
     for i, setting in enumerate(settings):

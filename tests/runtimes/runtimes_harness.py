@@ -103,6 +103,7 @@ class Setting:
     read_only_tmpfs: bool = True
     tmpfs: tuple[str, ...] = ()
     privileged: bool = False
+    user: int | None = None
 
     def rosim_container(self, image: rosim.Image, name: str, host_dir: str) -> rosim.Container:
         """The rosim container for this setting, created (not started)."""
@@ -112,7 +113,7 @@ class Setting:
                              rosim.Bind(host_dir, "/srv/bind")]
         mounts += [rosim.Tmpfs(dest) for dest in self.tmpfs]
         return rt.create(image, name=name, mounts=mounts, privileged=self.privileged,
-                         command=["/bin/sh", "-c", probe_script()])
+                         user=self.user, command=["/bin/sh", "-c", probe_script()])
 
 
 SETTINGS = (
@@ -121,6 +122,8 @@ SETTINGS = (
     Setting("docker --read-only --tmpfs /tmp", "docker", ("--read-only", "--tmpfs", "/tmp"),
             read_only=True, tmpfs=("/tmp",)),
     Setting("docker --privileged", "docker", ("--privileged",), privileged=True),
+    Setting("docker --read-only --user 1000", "docker", ("--read-only", "--user", "1000:1000"),
+            read_only=True, user=1000),
     Setting("podman", "podman"),
     Setting("podman --read-only", "podman", ("--read-only",), read_only=True),
     Setting("podman --read-only --read-only-tmpfs=false", "podman",
