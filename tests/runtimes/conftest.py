@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -28,6 +28,7 @@ from engines import DockerDaemon, Podman, availability, leftovers  # noqa: E402
 from runtimes_harness import (  # noqa: E402
     BUSYBOX,
     SETTINGS,
+    TALLY,
     Engines,
     SettingRun,
     rosim_image,
@@ -59,21 +60,6 @@ def docker_daemon() -> Iterator[DockerDaemon]:
         yield daemon
     left = leftovers()
     assert not left, f"the runtimes tests left something behind: {left}"
-
-
-@dataclass
-class Tally:
-    """What the session compared, for the summary line."""
-
-    settings: set[str] = field(default_factory=set)
-    checks: int = 0
-    mismatches: int = 0
-    excluded: list[str] = field(default_factory=list)
-    containers: int = 0
-    seconds: float = 0.0
-
-
-TALLY = Tally()
 
 
 @dataclass
@@ -114,15 +100,6 @@ def runs(docker_daemon: DockerDaemon) -> Iterator[Runs]:
             if run.excluded:
                 TALLY.excluded.append(f"{run.setting.label}: {run.excluded}")
         yield Runs(by_label)
-
-
-def compare(setting: str, what: str, real: Any, sim: Any) -> None:
-    """Count one check and assert both sides agree."""
-    TALLY.settings.add(setting)
-    TALLY.checks += 1
-    if real != sim:
-        TALLY.mismatches += 1
-    assert sim == real, f"{setting}: {what}: rosim differs from the real runtime"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

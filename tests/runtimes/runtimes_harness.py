@@ -395,3 +395,29 @@ def run_setting(engines: Engines, setting: Setting, image: rosim.Image,
                 return SettingRun(setting, None, sim, excluded=reason)
         raise
     return SettingRun(setting, real, sim)
+
+
+# ------------------------------------------------------------------ tallying
+@dataclass
+class Tally:
+    """What the session compared, for the summary line."""
+
+    settings: set[str] = field(default_factory=set)
+    checks: int = 0
+    mismatches: int = 0
+    excluded: list[str] = field(default_factory=list)
+    containers: int = 0
+    seconds: float = 0.0
+
+
+#: What this session compared (printed by the conftest's summary).
+TALLY = Tally()
+
+
+def compare(setting: str, what: str, real: Any, sim: Any) -> None:
+    """Count one check and assert both sides agree."""
+    TALLY.settings.add(setting)
+    TALLY.checks += 1
+    if real != sim:
+        TALLY.mismatches += 1
+    assert sim == real, f"{setting}: {what}: rosim differs from the real runtime"

@@ -7,8 +7,15 @@ is compared. Each test compares one part of one setting's run.
 from __future__ import annotations
 
 import pytest
-from conftest import compare
-from runtimes_harness import DIR_PATHS, FILE_PATHS, SETTINGS, mount_table, normalise_line, sections
+from runtimes_harness import (
+    DIR_PATHS,
+    FILE_PATHS,
+    SETTINGS,
+    compare,
+    mount_table,
+    normalise_line,
+    sections,
+)
 
 pytestmark = pytest.mark.runtimes
 
