@@ -84,6 +84,8 @@ def _run_each(containers: Sequence[Container], func: Callable[..., Any],
             target = patching.in_container(func, patcher)
             for ctr in containers:
                 with k.entered(ctr._ns):  # type: ignore[arg-type]
+                    helpers.set_uid(ctr.user)  # each container's runAsUser
+                    helpers.set_gid(ctr.user_group)
                     opened = patching.open_file_ids(k)
                     result: Any = None
                     tempfile.tempdir = None
