@@ -205,7 +205,7 @@ def _value(part: tuple, shell: Shell, quoted: bool = False) -> str:
 
 def _arith_word(text: str) -> tuple:
     """The ``$((...))`` text parsed as a double-quoted string, for ``$X`` and ``$(...)``."""
-    from rosim.shell.parser import _Lexer
+    from rosim.shell.lexer import _Lexer
 
     lexer = _Lexer(text, text)
     return tuple(lexer._dq_parts(heredoc=True))

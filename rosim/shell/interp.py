@@ -31,10 +31,7 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from rosim.shell.clock import install as _install_clock
 from rosim.shell.expand import ArithmeticError_, expand_fields, expand_pattern, expand_text
@@ -54,6 +51,26 @@ from rosim.shell.parser import (
     While,
     parse,
 )
+from rosim.shell.process import (
+    _BUILTINS,
+    _IO,
+    Proc,
+    ShellExit,
+    StdinStream,
+    _Abort,
+    _Break,
+    _Continue,
+    _Crash,
+    _load,
+    _preload_libraries,
+    _Return,
+    _Sink,
+    builtin,
+    exec_check,
+    program,
+    programs,
+    run_file,
+)
 
 __all__ = ["DEFAULT_PATH", "MAX_NESTING", "MAX_PROCESSES", "Proc", "Shell", "ShellExit",
            "StdinStream", "builtin", "program", "programs"]
@@ -66,50 +83,6 @@ MAX_NESTING = 1000
 MAX_PROCESSES = 200
 #: Python frames one nesting level may use; the recursion limit is raised to fit.
 _FRAMES_PER_LEVEL = 24
-_MARKER = b"rosim-program: "
-
-Program = Callable[["Proc"], int]
-_PROGRAMS: dict[str, Program] = {}
-_BUILTINS: dict[str, Program] = {}
-#: Builtins that see the shell's own state (not a copy in a pipeline or subshell).
-_SPECIAL = {"break", "continue", "return", "exit", "export", "unset", "set", "local", "shift",
-            "read", "eval", ".", "source", "cd", "exec", "readonly"}
-
-
-def program(name: str) -> Callable[[Program], Program]:
-    """Register a function as the implementation of executable ``name``."""
-    def register(func: Program) -> Program:
-        _PROGRAMS[name] = func
-        return func
-    return register
-
-
-def builtin(*names: str) -> Callable[[Program], Program]:
-    """Register a shell builtin (found without a file in the image)."""
-    def register(func: Program) -> Program:
-        for name in names:
-            _BUILTINS[name] = func
-        return func
-    return register
-
-
-def programs() -> list[str]:
-    """Names of the programs rosim implements (their files must be in the image)."""
-    _load()
-    return sorted(_PROGRAMS)
-
-
-def _load() -> None:
-    from rosim.shell import (  # noqa: F401
-        builtins,
-        coreutils,
-        packages,
-        python,
-        sysutils,
-        textutils,
-        tools,
-    )
-
 
 _install_clock()
 
@@ -119,144 +92,6 @@ def _detect_dialect() -> str:
     if any(os.path.exists(p) for p in ("/bin/bash", "/usr/bin/bash")):
         return "bash"
     return "busybox" if os.path.exists("/bin/busybox") else "bash"
-
-
-class ShellExit(Exception):
-    """Raised by the ``exit`` builtin to end the shell with a status."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class _Crash(ShellExit):
-    """The shell process died (busybox sh out of stack: SIGSEGV, status 139)."""
-
-
-class _Abort(Exception):
-    """A fatal error in a non-interactive shell: the rest of the input is skipped."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class _Break(Exception):
-    def __init__(self, levels: int) -> None:
-        super().__init__(levels)
-        self.levels = levels
-
-
-class _Continue(_Break):
-    pass
-
-
-class _Return(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class StdinStream:
-    """A process's standard input: text read at most once, shared by its readers.
-
-    ``read`` builtins take it line by line; a program that reads its input
-    (``cat``) takes the rest, so ``while read l; do ...; done < f`` sees
-    each line once.
-    """
-
-    def __init__(self, text: str = "") -> None:
-        self.text = text
-        self.pos = 0
-
-    def read(self) -> str:
-        """Everything not read yet."""
-        rest = self.text[self.pos:] if self.pos else self.text
-        self.pos = len(self.text)
-        return rest
-
-    def readline(self) -> str:
-        """The next line with its newline ('' at the end)."""
-        end = self.text.find("\n", self.pos)
-        end = len(self.text) if end < 0 else end + 1
-        line = self.text[self.pos:end]
-        self.pos = end
-        return line
-
-
-class _Sink:
-    """Where a stream goes: the terminal, a file, or a pipe buffer."""
-
-    def __init__(self, output: list[tuple[str, str]] | None, stream: str,
-                 handle: io.TextIOBase | None = None) -> None:
-        self.output = output
-        self.stream = stream
-        self.handle = handle
-        self.buffer = io.StringIO()
-
-    def write(self, text: str) -> None:
-        if not text:
-            return
-        if self.handle is not None:
-            self.handle.write(text)
-        elif self.output is not None:
-            self.output.append((self.stream, text))
-        else:
-            self.buffer.write(text)
-
-
-@dataclass
-class _IO:
-    stdin: StdinStream
-    out: _Sink
-    err: _Sink
-
-
-@dataclass
-class Proc:
-    """What a program receives: arguments, input, output streams, environment.
-
-    ``source`` is the standard input stream; :attr:`stdin` reads all of it
-    (once) as a str.
-    """
-
-    argv: list[str]
-    source: StdinStream | str
-    stdout: _Sink
-    stderr: _Sink
-    shell: Shell
-    env: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.source, str):
-            self.source = StdinStream(self.source)
-        self._stdin: str | None = None
-
-    @property
-    def stdin(self) -> str:
-        """The rest of standard input, read on first use."""
-        if self._stdin is None:
-            assert isinstance(self.source, StdinStream)
-            self._stdin = self.source.read()
-        return self._stdin
-
-    @property
-    def name(self) -> str:
-        """The program name as invoked (``argv[0]`` without its directory)."""
-        return os.path.basename(self.argv[0])
-
-    def out(self, text: str) -> None:
-        """Write ``text`` to standard output."""
-        self.stdout.write(text)
-
-    def err(self, text: str) -> None:
-        """Write ``text`` to standard error."""
-        self.stderr.write(text)
-
-    def fail(self, message: str, status: int = 1) -> int:
-        """Print ``name: message`` on standard error and return ``status``."""
-        self.err(f"{self.name}: {message}\n")
-        return status
 
 
 class _Nesting:
@@ -896,123 +731,9 @@ class Shell:
         return None
 
     def _run_file(self, path: str, proc: Proc) -> int:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-        if head.startswith(b"\x7fELF"):
-            # The dynamic loader runs first: /etc/ld.so.preload, then any
-            # payload linked into the binary, then the program itself.
-            self._preload(proc)
-            payload = _marker(head, _PAYLOAD)
-            if payload is not None:
-                _payload(proc, payload)
-            name = _marker(head, _MARKER)
-            if name is not None and name in _PROGRAMS:
-                try:
-                    return _PROGRAMS[name](proc)
-                except OSError as exc:
-                    return proc.fail(os.strerror(exc.errno or 0))
-            if payload is not None:
-                return 0
-            proc.err(f"{self.name}: {proc.argv[0]}: cannot execute binary file: "
-                     "Exec format error\n")
-            return 126
-        text = head.decode(errors="replace")
-        if text.startswith("#!"):
-            interpreter = text[2:].split("\n")[0].split()
-            if interpreter and interpreter[0] == "/usr/bin/env" and len(interpreter) > 1:
-                interpreter = interpreter[1:]
-            if interpreter and not os.path.exists(interpreter[0]) and text[2:3] != " " and (
-                interpreter[0].startswith("/")
-            ):
-                proc.err(f"{self.name}: {path}: {interpreter[0]}: bad interpreter: "
-                         "No such file or directory\n")
-                return 126
-            if interpreter and os.path.basename(interpreter[0]) not in ("sh", "bash", "dash"):
-                argv = [*interpreter, path, *proc.argv[1:]]
-                sub = Proc(argv, proc.stdin, proc.stdout, proc.stderr, self, proc.env)
-                return self.execute(sub)
-        with open(path) as handle:
-            script = handle.read()
-        child = self.child(path, proc.argv[1:], proc.env)
-        if child is None:
-            return self.fork_failed(proc)
-        return self.run_child(child, script, proc)
+        return run_file(self, path, proc)
 
     def fork_failed(self, proc: Proc) -> int:
         """No process can start (the container's pids limit): the shell's message, 254."""
         proc.err(f"{self.name}: fork: Resource temporarily unavailable\n")
         return 254
-
-
-_PAYLOAD = b"rosim-payload: "
-
-_PAYLOAD = b"rosim-payload: "
-
-
-def _marker(head: bytes, marker: bytes) -> str | None:
-    index = head.find(marker)
-    if index < 0:
-        return None
-    return head[index + len(marker):].split(b"\n")[0].decode(errors="replace")
-
-
-def _payload(proc: Proc, command: str) -> None:
-    """Run code an implant carries (a shell command line) inside the process."""
-    child = proc.shell.child(proc.shell.name, [], proc.env)
-    if child is None:
-        proc.shell.fork_failed(proc)
-        return
-    proc.shell.run_child(child, command, Proc(proc.argv, "", proc.stdout, proc.stderr,
-                                              proc.shell, proc.env))
-
-
-def _preload_libraries(proc: Proc) -> None:
-    """ld.so: load every library named in /etc/ld.so.preload before ``main``."""
-    try:
-        with open("/etc/ld.so.preload") as f:
-            names = f.read().split()
-    except OSError:
-        return
-    for name in names:
-        try:
-            with open(name, "rb") as lib:
-                head = lib.read(4096)
-        except OSError:
-            proc.err(f"ERROR: ld.so: object '{name}' from /etc/ld.so.preload cannot be "
-                     "preloaded (cannot open shared object file): ignored.\n")
-            continue
-        if os.statvfs(name).f_flag & os.ST_NOEXEC:
-            # mmap(PROT_EXEC) of a file on a noexec mount fails with EPERM.
-            proc.err(f"ERROR: ld.so: object '{name}' from /etc/ld.so.preload cannot be "
-                     "preloaded (failed to map segment from shared object): ignored.\n")
-            continue
-        payload = _marker(head, _PAYLOAD)
-        if payload is not None:
-            _payload(proc, payload)
-
-
-def exec_check(path: str) -> tuple[int, str]:
-    """What ``execve`` says about ``path``: (status, message) or (0, '') if it may run.
-
-    Follows the kernel: a missing file is ENOENT (127), a directory EACCES
-    ("Is a directory" in bash, 126), a file without an execute bit or on a
-    ``noexec`` mount EACCES ("Permission denied", 126).
-    """
-    from rosim.fs.kernel import kernel
-
-    k = kernel()
-    try:
-        with k.syscall("execve", path) as call:
-            st = os.stat(path)
-            node = k.resolve(path)
-            call.dev = node.st_dev
-            if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
-                raise OSError(13, os.strerror(13), path)
-            mount = k.mount_of(node)
-            if mount is not None and mount.options.noexec:
-                raise OSError(13, os.strerror(13), path)
-    except OSError as exc:
-        if exc.errno == 13 and stat.S_ISDIR(os.stat(path).st_mode):
-            return 126, "Is a directory"
-        return (126 if exc.errno == 13 else 127), os.strerror(exc.errno or 2)
-    return 0, ""
