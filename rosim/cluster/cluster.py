@@ -174,6 +174,10 @@ class Cluster:
         self._volume_stats: dict[str, tuple[float, dict[str, int]]] = {}
         #: ``evictionHard`` for ``nodefs.available``, as a fraction of the disk.
         self.nodefs_threshold = 0.10
+        #: ``containerLogMaxSize`` and ``containerLogMaxFiles`` (see
+        #: :mod:`rosim.cluster.logrotate`).
+        self.container_log_max_size = 10 * 1024 * 1024
+        self.container_log_max_files = 5
         #: Simulated seconds since the cluster started (advanced by :meth:`advance`).
         self.clock = 0.0
         #: ``(clock, node, used, available)`` after every :meth:`tick`.
@@ -753,6 +757,17 @@ class Cluster:
 
         return logs(self, pod_name, container, previous=previous)
 
+    def write_stdout(self, pod_name: str, text: str, container: str | None = None) -> None:
+        """The app in a pod's container prints ``text`` to its stdout.
+
+        It goes to the container's current log file on the node (counted in
+        the pod's ephemeral storage, rotated by :meth:`tick`) and to the
+        cluster's logging agent (:attr:`log_store`).
+        """
+        pod = self._running(pod_name)
+        pod.container(container).write_stdout(text)
+        self.log_store.setdefault(pod.name, []).extend(text.splitlines())
+
     def delete(self, pod_name: str, avoid: str | None = None) -> Pod | None:
         """``kubectl delete pod``: the pod and its emptyDirs go; its controller replaces it.
 
@@ -849,9 +864,13 @@ class Cluster:
         return sync(self)
 
     def tick(self, seconds: float = 10.0) -> list[str]:
-        """Advance the clock, run the eviction managers, sample every node's disk."""
+        """Advance the clock, rotate container logs, run the eviction managers,
+        sample every node's disk."""
         check_number(seconds, "seconds", high=MAX_SECONDS, unit="s")
+        from rosim.cluster.logrotate import rotate_logs
+
         self.advance(seconds)
+        rotate_logs(self)
         evicted = self.kubelet_sync()
         for name in self.nodes:
             disk = self.disk(name)

@@ -181,12 +181,12 @@ def logs(cluster: Cluster, pod_name: str, container: str | None = None, *,
         if dead is None or dead.state == "removed":
             raise LifecycleError(f'previous terminated container "{container}" in pod '
                                  f'"{pod.name}" not found')
-        return dead.logs()
+        return dead.logs(current=True)
     ctr = pod.containers.get(container) or pod.dead.get(container)
     if ctr is None or ctr.state == "removed":
         raise LifecycleError(f'container "{container}" in pod "{pod.name}" is waiting to '
                              f"start: {pod.status}")
-    return ctr.logs()
+    return ctr.logs(current=True)
 
 
 def stop_pod(cluster: Cluster, pod: Pod, delete_storage: bool) -> None:

@@ -195,6 +195,9 @@ class Container:
         #: The user and group its processes run as (``runAsUser``, ``--user``): 0 is root.
         self.user = 0
         self.user_group = 0
+        #: Its log files, oldest first: rotated ones, then the current one
+        #: (each a list of the texts written to it).
+        self.log_files: list[list[str]] = [[]]
 
     def __repr__(self) -> str:
         mode = "ro" if self.read_only else "rw"
@@ -246,27 +249,52 @@ class Container:
 
         status = self.run(process)
         result = ExecResult(" ".join(self.argv), status, tuple(output), self.prompt)
-        self._charge_logs(sum(len(t.encode()) for _, t in output))
+        for _, text in output:
+            self.write_stdout(text)
         return result
 
-    def _charge_logs(self, nbytes: int) -> None:
-        """Container logs live on the host's disk (/var/log/pods); count them there."""
+    def write_stdout(self, text: str) -> None:
+        """The container's process writes ``text`` to its stdout: it goes to the
+        container's current log file, on the host's disk (/var/log/pods)."""
+        if not isinstance(text, str):
+            raise ConfigError(f"text(={text!r}) must be a string.")
+        nbytes = len(text.encode())
         if not nbytes:
             return
         try:
             self._kernel.change_disk_usage(nbytes, "container.log", self.runtime.disk.dev)
         except OSError:
-            return
+            return  # the disk is full: conmon drops the line
         self.log_bytes += nbytes
+        self.log_files[-1].append(text)
+
+    def log_file_sizes(self) -> list[int]:
+        """Bytes in each log file, oldest first (the last is the current one)."""
+        return [sum(len(t.encode()) for t in f) for f in self.log_files]
+
+    def rotate_logs(self, max_files: int) -> int:
+        """Start a new current log file and keep at most ``max_files`` files, as the
+        kubelet's log manager does; the oldest go from the disk. Returns the bytes freed."""
+        if self.log_files[-1]:
+            self.log_files.append([])
+        freed = 0
+        while len(self.log_files) > max(max_files, 1):
+            freed += sum(len(t.encode()) for t in self.log_files.pop(0))
+        if freed:
+            self._kernel.change_disk_usage(-freed, "container.log", self.runtime.disk.dev)
+            self.log_bytes -= freed
+        return freed
 
     @property
     def exit_code(self) -> int | None:
         """The exit status of the process at the last start (None if it has none)."""
         return self.process_runs[-1].status if self.process_runs else None
 
-    def logs(self) -> str:
-        """What the container's process printed at every start, like ``podman logs``."""
-        return "".join("".join(t for _, t in run.output) for run in self.process_runs)
+    def logs(self, current: bool = False) -> str:
+        """What the container's process printed at every start, like ``podman logs``
+        (what rotation left of it); ``current``: the current log file only."""
+        files = self.log_files[-1:] if current else self.log_files
+        return "".join("".join(f) for f in files)
 
     def stop(self) -> None:
         """Stop the container; its upper layer stays, its tmpfs contents go."""
