@@ -139,6 +139,28 @@ CASES: list[tuple[str, str, str]] = [
      "both"),
     ("set -e in a script run by sh", "printf 'set -e\\necho one\\nfalse\\necho two\\n' "
      "> s.sh; sh s.sh; echo status $?", "both"),
+    ("read -r keeps backslashes", "printf 'a\\\\b c\\n' | { read -r x y; echo \"$x|$y\"; "
+     "}; printf 'a\\\\b\\n' | { read x; echo \"$x\"; }", "both"),
+    ("read at end of input", "printf 'last' | { read x; echo \"$? [$x]\"; }; "
+     "printf '' | { read x; echo \"$? [$x]\"; }", "both"),
+    ("while read from a file", "printf 'k1 v1\\nk2 v2\\n' > kv; while read k v; do "
+     "echo \"$v<-$k\"; done < kv", "both"),
+    ("for over a glob", "touch x1 x2 x3; for f in x*; do echo \"file $f\"; done", "both"),
+    ("here-document inside a function", "f() {\ncat <<EOF\narg=$1\nEOF\n}\nf one",
+     "both"),
+    ("exit inside a pipeline ends only that part", "echo a | exit 3; echo \"after $?\"",
+     "both"),
+    ("case without a match and empty bodies", "case z in a) ;; b) echo b;; esac; echo $?; "
+     "case a in a) ;; esac; echo $?", "both"),
+    ("pattern removal with quotes", "v='a*b*c'; echo \"${v#*\\*}\" \"${v%\"*\"*}\"", "both"),
+    ("nested quotes in substitution", "echo \"$(echo \"a  'b'  c\")\"", "both"),
+    ("arithmetic comparison in a condition",
+     "i=0; while [ $((i * 2)) -lt 6 ]; do i=$((i+1)); done; echo $i", "both"),
+    ("unset variables and functions", "x=1; f() { :; }; unset x; unset -f f; echo \"[$x]\"; "
+     "f 2>/dev/null || echo gone", "both"),
+    ("printf reuses its format", "printf '%s:%s\\n' a b c", "both"),
+    ("continue in a while loop", "i=0; while [ $i -lt 5 ]; do i=$((i+1)); "
+     "[ $((i % 2)) -eq 0 ] && continue; echo $i; done", "both"),
     ("unclosed quote", "echo \"abc", "bash"),
     ("unclosed quote (busybox)", "echo \"abc", "busybox"),
     ("missing fi", "if true; then echo yes", "bash"),
