@@ -688,3 +688,28 @@ def test_duplicate_container_paths_name_the_file_and_field(tmp_path):
         crio.create(pod, "container.json", SANDBOX)
     assert isinstance(info.value, rosim.CriConfigError)
     assert str(info.value).startswith("container.json: mounts[1].container_path(='/d')")
+
+
+def test_a_pods_containers_share_its_dev_shm_until_the_pod_goes():
+    """CRI-O gives each pod one /dev/shm (64 MiB, noexec, 1777): its containers
+    share it, a recreated container finds it, removing the pod removes it."""
+    crio = rosim.CrioServer(read_only=True)
+    pod = crio.runp(SANDBOX)
+    first = crio.create(pod, app_config("first"), SANDBOX)
+    second = crio.create(pod, app_config("second"), SANDBOX)
+    crio.start(first)
+    crio.start(second)
+    assert crio.exec(first, "echo hi > /dev/shm/note").ok
+    assert crio.exec(second, "cat /dev/shm/note").stdout == "hi\n"
+    assert crio.exec(second, "stat -c %a /dev/shm").stdout == "1777\n"
+    crio.stop(first)
+    crio.rm(first)
+    again = crio.create(pod, app_config("again"), SANDBOX)
+    crio.start(again)
+    assert crio.exec(again, "cat /dev/shm/note").stdout == "hi\n"
+    crio.stopp(pod)
+    crio.rmp(pod)
+    other = crio.runp(SANDBOX)
+    fresh = crio.create(other, app_config("fresh"), SANDBOX)
+    crio.start(fresh)
+    assert not crio.exec(fresh, "cat /dev/shm/note").ok

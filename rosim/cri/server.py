@@ -27,6 +27,7 @@ from rosim.fs.layers import Image
 from rosim.fs.mounts import Bind
 from rosim.images.catalog import resolve_image
 from rosim.runtime.container import Container, ShellSession
+from rosim.runtime.profiles import pod_shm_key
 from rosim.runtime.runtime import Runtime
 from rosim.shell.result import ExecResult
 
@@ -153,7 +154,7 @@ class CrioServer:
                                    args=list(config.args) if config.args else None,
                                    env=dict(config.envs),
                                    workdir=config.working_dir,
-                                   hostname=pod.config.hostname)
+                                   hostname=pod.config.hostname, pod_shm=pod.id)
 
     def start(self, ctr_id: str) -> None:
         """``crictl start``: only a container in the created state starts.
@@ -215,6 +216,7 @@ class CrioServer:
             raise LifecycleError(f"pod id(={pod.id[:13]!r}) is running; stop it with stopp first.")
         for ctr_id in list(pod.containers):
             self.rm(ctr_id)
+        self.runtime.drop_storage("memory", pod_shm_key(pod.id))  # the pod's /dev/shm
         del self._pods[pod.id]
 
     def ps(self, all: bool = False) -> list[dict[str, str]]:  # noqa: A002 - crictl's flag

@@ -643,6 +643,8 @@ class Container:
                 node = child
             if not plan.sub_path:
                 node.name = name
+            if plan.kind == "memory" and plan.options.mode is not None:
+                node.st_mode = (node.st_mode & ~0o7777) | plan.options.mode
             return node, node.st_dev
         if plan.kind == "hostfile":
             node = self.runtime._host_files[plan.key]

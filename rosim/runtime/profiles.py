@@ -71,6 +71,7 @@ SHM_SIZE = {"docker": 65536 * 1024, "cri-o": 65536 * 1024, "podman": 65536000}
 def default_mounts(
     profile: Profile, *, root_read_only: bool, global_read_only: bool,
     read_only_tmpfs: bool, privileged: bool, taken: set[str], hostname: str,
+    pod_shm: str | None = None,
 ) -> list[PlannedMount]:
     """The runtime's own mounts for one container, in mount order.
 
@@ -83,6 +84,8 @@ def default_mounts(
     writable with ``--read-only-tmpfs=false`` (current Podman's docs say they
     become read-only). A privileged CRI-O container gets ``/sys`` read-write
     and no ``ro`` on the runtime's other mounts; its root stays read-only.
+    ``pod_shm`` names a CRI-O pod: its containers share one ``/dev/shm``
+    (``mode=1777``), which outlives them until the pod is removed.
     """
     crio_privileged = profile is Profile.CRIO and privileged
     dev_flags = ("nosuid", "noexec") if profile is Profile.PODMAN else ("nosuid",)
@@ -99,6 +102,11 @@ def default_mounts(
                      _opts("rw", "nosuid", "nodev", "noexec", size=SHM_SIZE[profile.value]),
                      "runtime", "tmpfs"),
     ]
+    if profile is Profile.CRIO and pod_shm is not None:
+        plan[-1] = PlannedMount("/dev/shm", _TMPFS, "shm",
+                                _opts("rw", "nosuid", "nodev", "noexec", mode=0o1777,
+                                      size=SHM_SIZE[profile.value]),
+                                "runtime", "memory", key=pod_shm_key(pod_shm))
     if profile is Profile.CRIO and global_read_only:
         plan += [
             PlannedMount("/run", _TMPFS, "tmpfs",
@@ -174,6 +182,11 @@ def user_tmpfs_options(profile: Profile, options: MountOptions, given: tuple[str
         if opposite not in given:
             changes[flag] = True
     return replace(options, **changes)
+
+
+def pod_shm_key(pod: str) -> str:
+    """The storage key of a CRI-O pod's shared ``/dev/shm``."""
+    return f"pod-shm-{pod}"
 
 
 def user_volume_options(profile: Profile, options: MountOptions, given: tuple[str, ...]

@@ -101,7 +101,7 @@ class Runtime:
                privileged: bool = False, command: list[str] | None = None,
                args: list[str] | None = None, env: dict[str, str] | None = None,
                workdir: str | None = None, hostname: str | None = None,
-               user: int | None = None) -> Container:
+               user: int | None = None, pod_shm: str | None = None) -> Container:
         """Create (not start) a container from ``image`` with extra ``mounts``.
 
         ``read_only`` is the container's own setting (Kubernetes
@@ -113,7 +113,8 @@ class Runtime:
         its group is the same number); the default is root (0). A non-root
         user needs the mode bits: it cannot write the root-owned ``/dev``
         (0755) or a volume's root-owned directory, only ``/tmp``-like 1777
-        places and what it owns.
+        places and what it owns. ``pod_shm`` names the CRI-O pod the
+        container belongs to: the pod's containers share its ``/dev/shm``.
         Raises :class:`~rosim.ConfigError` subclasses for bad names, mounts
         and options.
         """
@@ -138,6 +139,7 @@ class Runtime:
             self.profile, root_read_only=root_ro, global_read_only=self.read_only,
             read_only_tmpfs=self.read_only_tmpfs, privileged=privileged,
             taken={m.destination for m in user_mounts}, hostname=hostname or name,
+            pod_shm=pod_shm,
         )
         # The runtime's mounts first, the user's (parents before children)
         # next, the runtime's bind-mounted files last, as /proc/mounts shows.
