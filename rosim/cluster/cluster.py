@@ -105,6 +105,14 @@ MAX_SECONDS = 10 * 365 * 86400.0
 """Longest span of cluster time one call may advance (ten years)."""
 
 
+def termination_file(pod: Pod, container: str) -> str:
+    """The node's file behind a container's ``terminationMessagePath``
+    (``/var/lib/kubelet/pods/UID/containers/NAME/ID``, one per container instance)."""
+    attempt = pod.restarts.get(container, 0)
+    cid = hashlib.sha256(f"{pod.uid}/{container}/{attempt}".encode()).hexdigest()[:8]
+    return f"/var/lib/kubelet/pods/{pod.uid}/containers/{container}/{cid}"
+
+
 def _hosts_file(pod_name: str, ip: str) -> bytes:
     """The hosts file the kubelet writes for a pod (``/etc/hosts`` in its containers)."""
     return ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
@@ -564,6 +572,12 @@ class Cluster:
         mounts = [Bind(hosts, "/etc/hosts")]
         if any(m.mount_path == "/etc/hosts" for m in spec.volume_mounts):
             mounts = []
+        # The termination-message file: a new empty one for every container
+        # the kubelet creates, mode 0666, read-write whatever the root.
+        if not any(m.mount_path == spec.termination_message_path for m in spec.volume_mounts):
+            path = termination_file(pod, spec.name)
+            node.runtime.host_file(path, b"", 0o666)
+            mounts.append(Bind(path, spec.termination_message_path))
         for mount in spec.volume_mounts:
             volume = volumes[mount.name]
             source = self._volume_source(pod, node, volume)

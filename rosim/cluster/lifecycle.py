@@ -101,12 +101,38 @@ def _keep_dead(cluster: Cluster, pod: Pod, name: str, ctr: Container) -> None:
     pod.dead[name] = ctr
 
 
+#: The kubelet reads at most this many bytes of a termination-message file.
+MAX_TERMINATION_MESSAGE = 4096
+#: ``FallbackToLogsOnError``: the last lines of the log, at most 80 and 2048 bytes.
+FALLBACK_LOG_LINES, FALLBACK_LOG_BYTES = 80, 2048
+
+
+def termination_message(cluster: Cluster, pod: Pod, name: str, ctr: Container,
+                        exit_code: int) -> str:
+    """What the kubelet puts in ``lastState.terminated.message``."""
+    from rosim.cluster.cluster import termination_file
+
+    node = cluster.nodes.get(pod.node or "")
+    text = ""
+    if node is not None:
+        entry = node.runtime._host_files.get(termination_file(pod, name))
+        if entry is not None:
+            text = (entry.byte_contents or b"")[:MAX_TERMINATION_MESSAGE].decode(
+                errors="replace")
+    spec = pod.spec.containers[[c.name for c in pod.spec.containers].index(name)]
+    if not text and exit_code and spec.termination_message_policy == "FallbackToLogsOnError":
+        lines = ctr.logs(current=True).splitlines(keepends=True)[-FALLBACK_LOG_LINES:]
+        text = "".join(lines)[-FALLBACK_LOG_BYTES:]
+    return text
+
+
 def terminated(cluster: Cluster, pod: Pod, name: str, exit_code: int | None) -> None:
     """Container ``name`` of ``pod`` exited: keep it dead, then restart it or not."""
     ctr = pod.containers.pop(name)
     code = exit_code or 0
     pod.last_state[name] = TerminatedState(code, "Completed" if code == 0 else "Error",
-                                           f"cri-o://{ctr.id}")
+                                           f"cri-o://{ctr.id}",
+                                           termination_message(cluster, pod, name, ctr, code))
     _keep_dead(cluster, pod, name, ctr)
     policy = pod.spec.restart_policy
     if policy == "Never" or (policy == "OnFailure" and code == 0):
@@ -212,4 +238,5 @@ def stop_pod(cluster: Cluster, pod: Pod, delete_storage: bool) -> None:
         prefix = f"/var/lib/kubelet/pods/{pod.uid}/"
         for key in [k for k in node.runtime._host_paths if k.startswith(prefix)]:
             node.runtime.drop_storage("host", key)
-        node.runtime.drop_storage("file", f"{prefix}etc-hosts")
+        for key in [k for k in node.runtime._host_files if k.startswith(prefix)]:
+            node.runtime.drop_storage("file", key)

@@ -124,6 +124,8 @@ class TerminatedState:
     exit_code: int
     reason: str
     container_id: str = ""
+    #: What the container left in its termination-message file (at most 4096 bytes).
+    message: str = ""
 
 
 @dataclass(frozen=True)

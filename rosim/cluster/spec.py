@@ -86,6 +86,11 @@ class ContainerSpec:
     ephemeral_storage_limit_text: str = ""
     #: ``resources.limits.memory`` in bytes.
     memory_limit: int | None = None
+    #: ``terminationMessagePath``: the file the kubelet mounts read-write for the
+    #: container's last words (read into ``lastState.terminated.message``).
+    termination_message_path: str = "/dev/termination-log"
+    #: ``terminationMessagePolicy``: ``File``, or ``FallbackToLogsOnError``.
+    termination_message_policy: str = "File"
 
 
 @dataclass(frozen=True)
@@ -298,6 +303,13 @@ def _container(raw: Any, where: str, volumes: list[str]) -> ContainerSpec:
     requests = _map(resources.get("requests", {}), f"{where}.resources.requests")
     eph = limits.get("ephemeral-storage")
     eph_req = requests.get("ephemeral-storage")
+    termination_path = container_path(data.get("terminationMessagePath",
+                                               "/dev/termination-log"),
+                                      field=f"{where}.terminationMessagePath")
+    policy = data.get("terminationMessagePolicy", "File")
+    if policy not in ("File", "FallbackToLogsOnError"):
+        raise ConfigError(f"{where}.terminationMessagePolicy(={policy!r}) must be 'File' or "
+                          "'FallbackToLogsOnError'.")
     return ContainerSpec(
         name, image, argv("command"), argv("args"), tuple(env), tuple(mounts), ro, privileged,
         parse_quantity(eph, field=f"{where}.resources.limits.ephemeral-storage")
@@ -307,4 +319,5 @@ def _container(raw: Any, where: str, volumes: list[str]) -> ContainerSpec:
         str(eph) if eph is not None else "",
         parse_quantity(limits["memory"], field=f"{where}.resources.limits.memory")
         if limits.get("memory") is not None else None,
+        termination_path, policy,
     )

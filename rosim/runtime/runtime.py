@@ -251,12 +251,12 @@ class Runtime:
             store[key] = node
         return node
 
-    def host_file(self, path: str, content: bytes = b"") -> None:
+    def host_file(self, path: str, content: bytes = b"", mode: int = 0o644) -> None:
         """Create the host's file ``path`` (once) so that a :class:`~rosim.Bind` of
         it mounts that one file, as the kubelet bind-mounts a pod's
         ``/etc/hosts``. Its bytes count on the host's disk; every container
         mounting it shares the file, which outlives them (``drop_storage("file",
-        path)`` deletes it)."""
+        path)`` deletes it). ``mode`` is its permission bits."""
         from rosim.fs.kernel import kernel
 
         path = container_path(path, field="path")
@@ -264,7 +264,7 @@ class Runtime:
             return
         k = kernel()
         device = k.new_device(FsType.BIND, parent=self.disk)
-        self._host_files[path] = k.new_file(posixpath.basename(path), content, 0o644,
+        self._host_files[path] = k.new_file(posixpath.basename(path), content, mode,
                                             device.dev)
 
     def remove_volume(self, name: str) -> None:
