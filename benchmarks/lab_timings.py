@@ -7,7 +7,8 @@ every lab in ``notebooks/`` it
    the exercise solutions put in place (as a learner who finished would),
    and takes each cell's run time from the kernel's own timestamps
    (``execute_input`` to ``execute_reply``, recorded by nbclient);
-2. counts, per section (a ``##`` heading), the words of prose a learner
+2. counts, per section (a ``##`` heading; a ``### Optional:`` heading
+   starts an optional part of its section, up to the next heading), the words of prose a learner
    reads (markdown, without the collapsed Solutions and the references), the
    lines of code, the lines of output, the *Predict* questions and the
    exercises;
@@ -127,26 +128,38 @@ def execute(path: Path) -> dict:
 
 
 def sections(nb: dict) -> list[Section]:
-    """Split an executed lab into its ``##`` sections and count each."""
+    """Split an executed lab into its ``##`` sections and count each.
+
+    A ``### Optional: ...`` heading starts an optional part of its section,
+    which ends at the next ``##`` or ``###`` heading.
+    """
     found = [Section("title and imports")]
+    main = found[0]
+    current = main
     for cell in nb["cells"]:
         text = _src(cell)
         if cell["cell_type"] == "markdown":
-            # A "## " line starts a section, wherever it is in the cell.
-            for part in re.split(r"^(?=## )", text, flags=re.M):
-                heading = re.match(r"## (.+)", part)
-                if heading:
-                    found.append(Section(heading.group(1).strip(),
-                                         optional="Optional" in heading.group(1)))
+            for part in re.split(r"^(?=##+ )", text, flags=re.M):
+                heading = re.match(r"(##+) (.+)", part)
+                if heading and heading.group(1) == "##":
+                    title = heading.group(2).strip()
+                    main = current = Section(title, optional="optional" in title.lower())
+                    found.append(main)
+                elif heading and heading.group(2).lower().startswith("optional"):
+                    current = Section(f"{main.title} / {heading.group(2).strip()}",
+                                      optional=True)
+                    found.append(current)
+                elif heading:
+                    current = main
                 if "solution" in _tags(cell) or part.startswith("## Resources"):
                     continue
-                found[-1].words += len(_WORD.findall(part))
-                found[-1].predicts += len(re.findall(r"^#+ Predict", part, re.M))
+                current.words += len(_WORD.findall(part))
+                current.predicts += len(re.findall(r"^#+ Predict", part, re.M))
         else:
-            found[-1].code_lines += len([line for line in text.splitlines() if line.strip()])
-            found[-1].output_lines += _output_lines(cell)
-            found[-1].run_s += _run_seconds(cell)
-            found[-1].exercises += "exercise" in _tags(cell)
+            current.code_lines += len([line for line in text.splitlines() if line.strip()])
+            current.output_lines += _output_lines(cell)
+            current.run_s += _run_seconds(cell)
+            current.exercises += "exercise" in _tags(cell)
     return found
 
 

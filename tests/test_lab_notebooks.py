@@ -22,8 +22,6 @@ from rosim.teach.learner import learner_notebook, main, make_learner_copy
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 LABS = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-#: The labs whose exercise has been turned into placeholder + check + solution.
-EXERCISE_LABS = [p for p in LABS if '"exercise"' in p.read_text(encoding="utf-8")]
 #: Cell tags the labs may use: nbval's, and the exercise's three roles.
 TAGS = {"nbval-ignore-output", "nbval-raises-exception", "nbval-skip", "exercise", "check",
         "solution"}
@@ -67,7 +65,7 @@ def _with_solutions(nb: dict) -> dict:
     return nb
 
 
-@pytest.mark.parametrize("path", EXERCISE_LABS, ids=lambda p: p.stem[:2])
+@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem[:2])
 def test_exercises_ship_unsolved_with_a_fail_and_a_hint(path):
     """Each exercise starts unsolved: its check's committed output is FAIL + a hint."""
     nb = _load(path)
@@ -83,7 +81,7 @@ def test_exercises_ship_unsolved_with_a_fail_and_a_hint(path):
         assert _SOLUTION.search(_src(cell))
 
 
-@pytest.mark.parametrize("path", EXERCISE_LABS, ids=lambda p: p.stem[:2])
+@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem[:2])
 def test_solutions_pass_their_checks(path):
     """Run the lab with its solutions in place: every check prints PASS, no cell fails."""
     from nbclient import NotebookClient

@@ -262,7 +262,8 @@ class QuotaExplorer:
                                   style={"description_width": "initial"})
         self.where = w.ToggleButtons(options=list(_WHERE), value=where,
                                      description="tenant-a writes to",
-                                     style={"description_width": "initial"})
+                                     style={"description_width": "initial",
+                                            "button_width": "auto"})
         self.protections = {p.value: w.Checkbox(value=p in chosen, description=label,
                                                 indent=False, layout={"width": "auto"})
                             for p, label in _PROTECTION_LABELS.items()}
