@@ -161,6 +161,17 @@ CASES: list[tuple[str, str, str]] = [
     ("printf reuses its format", "printf '%s:%s\\n' a b c", "both"),
     ("continue in a while loop", "i=0; while [ $i -lt 5 ]; do i=$((i+1)); "
      "[ $((i % 2)) -eq 0 ] && continue; echo $i; done", "both"),
+    ("builtins outside their place",
+     "break; echo \"break=$?\"; continue 2; echo \"continue=$?\"; shift 5; echo \"shift=$?\"",
+     "both"),
+    ("return and local outside a function", "local x; echo \"local=$?\"; return 1; "
+     "echo \"return=$?\"", "bash"),
+    ("return and local outside a function (busybox)", "return 3; echo never", "busybox"),
+    ("local outside a function ends busybox", "local x; echo never", "busybox"),
+    ("break more levels than loops", "for a in 1 2; do for b in 1 2; do break 5; done; "
+     "echo inner; done; echo out", "both"),
+    ("cd to a missing directory", "cd /nonexistent; echo \"cd=$?\"", "bash"),
+    ("cd to a missing directory (busybox)", "cd /nonexistent; echo \"cd=$?\"", "busybox"),
     ("unclosed quote", "echo \"abc", "bash"),
     ("unclosed quote (busybox)", "echo \"abc", "busybox"),
     ("missing fi", "if true; then echo yes", "bash"),
@@ -195,10 +206,13 @@ CASES: list[tuple[str, str, str]] = [
 def _normalize(stderr: str) -> str:
     """Drop bash 5's ``-c: line N:`` / ``line N:`` after the shell's name.
 
+    busybox puts ``line N:`` after a builtin's name (``sh: cd: line 1:``); it goes too.
+
     bash 5.2 names a function's errors after where the function came from,
     ``environment: line 1:`` for one defined in ``-c``; that becomes ``sh:`` too.
     """
     stderr = re.sub(r"^environment: line \d+: ", "sh: ", stderr, flags=re.M)
+    stderr = re.sub(r"^(sh: [a-z]+: )line \d+: ", r"\1", stderr, flags=re.M)
     return re.sub(r"^(sh: )(?:-c: )?line \d+: ", r"\1", stderr, flags=re.M)
 
 

@@ -215,9 +215,6 @@ def _shift(proc: Proc) -> int:
         return 1 if shell.dialect == "bash" else 2
     n = int(count)
     if n > len(shell.args):
-        if shell.dialect == "busybox":
-            proc.err(f"{shell.name}: shift: can't shift that many\n")
-            return 2
         return 1
     shell.args = shell.args[n:]
     return 0
@@ -237,10 +234,16 @@ def _loop_count(proc: Proc) -> int | None:
 
 @builtin("break", "continue")
 def _break(proc: Proc) -> int:
+    shell = proc.shell
     levels = _loop_count(proc)
     if levels is None:
         return 1
-    proc.shell.jump(proc.argv[0], levels)
+    if not shell.loops:
+        if shell.dialect == "bash":
+            proc.err(f"{shell.name}: {proc.argv[0]}: only meaningful in a `for', `while', "
+                     "or `until' loop\n")
+        return 0
+    shell.jump(proc.argv[0], min(levels, shell.loops))
     return 0
 
 
@@ -254,9 +257,11 @@ def _return(proc: Proc) -> int:
         except ValueError:
             proc.err(f"{shell.name}: return: {proc.argv[1]}: numeric argument required\n")
             status = 2
-    if not shell.in_function and shell.dialect == "bash" and not shell.sourcing:
+    if not shell.in_function and not shell.sourcing:
+        if shell.dialect == "busybox":
+            raise ShellExit(status)  # busybox: return outside a function ends the shell
         proc.err(f"{shell.name}: return: can only `return' from a function or sourced script\n")
-        return 1
+        return 2
     shell.jump("return", status)
     return status
 
@@ -265,8 +270,11 @@ def _return(proc: Proc) -> int:
 def _local(proc: Proc) -> int:
     shell = proc.shell
     if not shell.in_function:
+        if shell.dialect == "busybox":
+            proc.err(f"{shell.name}: local: not in a function\n")
+            raise ShellExit(2)
         proc.err(f"{shell.name}: local: can only be used in a function\n")
-        return 1 if shell.dialect == "bash" else 2
+        return 1
     for arg in proc.argv[1:]:
         name, equals, value = arg.partition("=")
         shell.make_local(name)

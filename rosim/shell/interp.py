@@ -133,6 +133,8 @@ class Shell:
         #: ``set -e``: exit when a command that is not tested fails.
         self.errexit = parent.errexit if parent is not None else False
         self._testing = 0
+        #: How many loops enclose the running command (break/continue need one).
+        self.loops = 0
         self._nesting = parent._nesting if parent is not None else _Nesting()
         self.pid = self._nesting.next_pid
         self._nesting.next_pid += 1
@@ -375,6 +377,7 @@ class Shell:
         child.functions = dict(self.functions)
         child.noglob = self.noglob
         child.errexit = self.errexit
+        child.loops = self.loops
         child._testing = self._testing
         child._nesting = self._nesting
         child.pid = self.pid
@@ -450,7 +453,11 @@ class Shell:
             for value in values:
                 self.env[node.name] = value
                 try:
-                    status = self.run_script(node.body, streams)
+                    self.loops += 1
+                    try:
+                        status = self.run_script(node.body, streams)
+                    finally:
+                        self.loops -= 1
                 except _Continue as jump:
                     if jump.levels > 1:
                         raise _Continue(jump.levels - 1) from None
@@ -480,6 +487,7 @@ class Shell:
                 break
             if (cond == 0) == node.until:
                 break
+            self.loops += 1
             try:
                 status = self.run_script(node.body, streams)
             except _Continue as jump:
@@ -489,6 +497,8 @@ class Shell:
                 if jump.levels > 1:
                     raise _Break(jump.levels - 1) from None
                 break
+            finally:
+                self.loops -= 1
         return status
 
     # ----------------------------------------------------------- redirections
