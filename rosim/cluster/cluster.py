@@ -47,6 +47,7 @@ from typing import Any
 
 from rosim._bounds import check_number
 from rosim._errors import ConfigError, LifecycleError
+from rosim.cluster.kubelet import BYTES_PER_INODE
 from rosim.cluster.manifests import (
     ClaimSpec,
     ConfigMapSpec,
@@ -128,13 +129,14 @@ class Cluster:
     every node's runtime (``read_only`` is CRI-O's global ``--read-only``);
     ``seed`` fixes the scheduler's tie-breaking and the pods' generated
     names; ``disk`` sizes each node's disk (writable layers, logs, emptyDirs
-    and hostPaths share it). ``images`` adds images by reference.
+    and hostPaths share it) and ``inodes`` its inode count (by default one
+    per 16 KiB, as mke2fs makes an ext4 disk). ``images`` adds images by reference.
     """
 
     def __init__(self, nodes: int | list[str] = 3, *, profile: str = "cri-o",
                  read_only: bool = False, seed: int = 0,
                  images: Mapping[str, Image] | None = None,
-                 disk: int | str | None = None) -> None:
+                 disk: int | str | None = None, inodes: int | None = None) -> None:
         if isinstance(nodes, int) and not isinstance(nodes, bool):
             if nodes < 1:
                 raise ConfigError(f"nodes(={nodes!r}) must be at least 1.")
@@ -151,6 +153,13 @@ class Cluster:
         self.nodes = {n: Node(n, Runtime(profile, read_only=read_only, disk=disk_size,
                                          network=self.network))
                       for n in names}
+        if inodes is not None and (not isinstance(inodes, int) or isinstance(inodes, bool)
+                                   or inodes < 1):
+            raise ConfigError(f"inodes(={inodes!r}) must be a positive integer.")
+        for node in self.nodes.values():
+            # An ext4 node disk: one inode per 16 KiB unless ``inodes`` says otherwise.
+            node.runtime.disk.inodes = inodes or max(
+                node.runtime.disk.limit()[0] // BYTES_PER_INODE, 1)
         self.images: dict[str, Image] = dict(images or {})
         self.volumes: dict[str, PersistentVolume] = {}
         #: PersistentVolumeClaims: claim name -> bound PersistentVolume name ("" if Pending).
@@ -182,6 +191,8 @@ class Cluster:
         self._volume_stats: dict[str, tuple[float, dict[str, int]]] = {}
         #: ``evictionHard`` for ``nodefs.available``, as a fraction of the disk.
         self.nodefs_threshold = 0.10
+        #: ``evictionHard`` for ``nodefs.inodesFree``, as a fraction of the inodes.
+        self.inodes_threshold = 0.05
         #: ``containerLogMaxSize`` and ``containerLogMaxFiles`` (see
         #: :mod:`rosim.cluster.logrotate`).
         self.container_log_max_size = 10 * 1024 * 1024

@@ -19,12 +19,13 @@ does it (domain.md §6):
    ``emptyDir`` usage is what the kubelet measured last, refreshed every
    :data:`VOLUME_STATS_PERIOD` (60 s, ``volumeStatsAggPeriod``): a fast
    writer is seen late.
-2. **Node pressure**: ``nodefs.available`` under its threshold (10 %) sets
-   ``DiskPressure``. The kubelet first reclaims node-level resources — the
+2. **Node pressure**: ``nodefs.available`` under its threshold (10 %), or
+   ``nodefs.inodesFree`` under its own (5 %), sets ``DiskPressure``. The kubelet first reclaims node-level resources — the
    dead containers it keeps (their layers and logs) — and evicts a pod only
    if that was not enough: **at most one pod per pass**, ranked: pods using
    more than they request first, then lower priority, then the largest use
-   beyond the request.
+   beyond the request. Under inode pressure the ranking counts inodes
+   (nobody requests them) and the message is about ``inodes``.
 
 Quantities in messages print as Kubernetes quantities (``1Gi``, ``1536Mi``,
 or bytes when not a multiple of 1024), as ``resource.Quantity`` does.
@@ -117,6 +118,26 @@ def _pressure_message(pod: Pod, usage: PodUsage, threshold: int, available: int)
     return text
 
 
+def _decimal(n: int) -> str:
+    """An inode count as a ``DecimalSI`` quantity prints (``5k``, ``48000k``, ``4999``)."""
+    for suffix in ("E", "P", "T", "G", "M", "k"):
+        unit = 1000 ** ("kMGTPE".index(suffix) + 1)
+        if n and n % unit == 0:
+            return f"{n // unit}{suffix}"
+    return str(n)
+
+
+def _inode_message(pod: Pod, usage: PodUsage, threshold: int, available: int) -> str:
+    text = ("The node was low on resource: inodes. Threshold quantity: "
+            f"{format_quantity(threshold)}, available: {_decimal(available)}. ")
+    for spec in pod.spec.containers:
+        used = usage.inodes.get(spec.name, 0)
+        if used > 0:  # nobody requests inodes: any use is over the request
+            text += (f"Container {spec.name} was using {_decimal(used)}, request is 0, "
+                     "has larger consumption of inodes. ")
+    return text
+
+
 def sync(cluster: Cluster) -> list[str]:
     """One pass of the eviction manager on every node; return the evicted pods."""
     evicted: list[str] = []
@@ -140,20 +161,28 @@ def sync(cluster: Cluster) -> list[str]:
         if over:
             continue
         if disk.pressure:
-            if reclaim(cluster, node) > 0:
-                disk = node_disk(cluster, node.name)
+            reclaim(cluster, node)
+            disk = node_disk(cluster, node.name)  # bytes and inodes given back
             if disk.pressure:
+                inodes = not disk.bytes_pressure  # nodefs.inodesFree is the signal
                 ranked = []
                 for pod in live:
-                    usage = usages[pod.name].ephemeral
-                    request = _request(pod)
+                    usage = (usages[pod.name].inodes_used if inodes
+                             else usages[pod.name].ephemeral)
+                    request = 0 if inodes else _request(pod)
                     ranked.append((usage <= request, pod.priority, -(usage - request),
                                    pod.name, pod))
                 if ranked:
                     ranked.sort(key=lambda r: r[:4])
                     pod = ranked[0][4]
-                    cluster.evict(pod.name, _pressure_message(
-                        pod, usages[pod.name], threshold, disk.available))
+                    if inodes:
+                        message = _inode_message(pod, usages[pod.name],
+                                                 int(disk.inodes * disk.inodes_threshold),
+                                                 disk.inodes_free)
+                    else:
+                        message = _pressure_message(pod, usages[pod.name], threshold,
+                                                    disk.available)
+                    cluster.evict(pod.name, message)
                     evicted.append(pod.name)
                     disk = node_disk(cluster, node.name)
         if not disk.pressure and node.disk_pressure:

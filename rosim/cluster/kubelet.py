@@ -18,10 +18,15 @@ from rosim.cluster.spec import VolumeKind
 if TYPE_CHECKING:
     from rosim.cluster.cluster import Cluster, Node
 
-__all__ = ["DEFAULT_NODEFS_THRESHOLD", "NodeDisk", "PodUsage", "node_disk", "pod_usage"]
+__all__ = ["BYTES_PER_INODE", "DEFAULT_INODES_THRESHOLD", "DEFAULT_NODEFS_THRESHOLD",
+           "NodeDisk", "PodUsage", "node_disk", "pod_usage"]
 
 #: ``nodefs.available<10%``: the kubelet's default hard eviction threshold.
 DEFAULT_NODEFS_THRESHOLD = 0.10
+#: ``nodefs.inodesFree<5%``: the kubelet's default hard threshold for inodes.
+DEFAULT_INODES_THRESHOLD = 0.05
+#: mke2fs's default ``inode_ratio``: an ext4 node disk has one inode per 16 KiB.
+BYTES_PER_INODE = 16384
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,9 @@ class PodUsage:
 
     pod: str
     layers: dict[str, int] = field(default_factory=dict)
+    #: Inodes used per container (writable layer) and per disk emptyDir.
+    inodes: dict[str, int] = field(default_factory=dict)
+    empty_dir_inodes: dict[str, int] = field(default_factory=dict)
     logs: dict[str, int] = field(default_factory=dict)
     empty_dirs: dict[str, int] = field(default_factory=dict)
     memory: dict[str, int] = field(default_factory=dict)
@@ -46,6 +54,11 @@ class PodUsage:
         """What ``ephemeral-storage`` counts: layers + logs + disk emptyDirs."""
         return sum(self.layers.values()) + sum(self.logs.values()) + sum(
             self.empty_dirs.values())
+
+    @property
+    def inodes_used(self) -> int:
+        """Inodes the pod uses on its node's disk: layers and disk emptyDirs."""
+        return sum(self.inodes.values()) + sum(self.empty_dir_inodes.values())
 
     @property
     def node_disk(self) -> int:
@@ -69,6 +82,10 @@ class NodeDisk:
     capacity: int
     used: int
     threshold: float = DEFAULT_NODEFS_THRESHOLD
+    #: Inodes of the disk's file system, and in use (files, directories, links).
+    inodes: int = 0
+    inodes_used: int = 0
+    inodes_threshold: float = DEFAULT_INODES_THRESHOLD
 
     @property
     def available(self) -> int:
@@ -76,16 +93,33 @@ class NodeDisk:
         return max(self.capacity - self.used, 0)
 
     @property
-    def pressure(self) -> bool:
-        """``DiskPressure``: available under the eviction threshold."""
+    def inodes_free(self) -> int:
+        """``nodefs.inodesFree``."""
+        return max(self.inodes - self.inodes_used, 0)
+
+    @property
+    def bytes_pressure(self) -> bool:
+        """``nodefs.available`` under its threshold."""
         return self.available < self.capacity * self.threshold
+
+    @property
+    def inode_pressure(self) -> bool:
+        """``nodefs.inodesFree`` under its threshold."""
+        return bool(self.inodes) and self.inodes_free < self.inodes * self.inodes_threshold
+
+    @property
+    def pressure(self) -> bool:
+        """``DiskPressure``: available bytes or free inodes under their threshold."""
+        return self.bytes_pressure or self.inode_pressure
 
 
 def node_disk(cluster: Cluster, node_name: str) -> NodeDisk:
     """The disk figures of one node."""
     node = cluster.node(node_name)
     total, used = node.runtime.disk.limit()
-    return NodeDisk(node.name, total, used, cluster.nodefs_threshold)
+    device = node.runtime.disk
+    return NodeDisk(node.name, total, used, cluster.nodefs_threshold, device.inodes or 0,
+                    device.inodes_used, cluster.inodes_threshold)
 
 
 def _storage_used(node: Node, kind: str, key: str) -> int:
@@ -100,6 +134,14 @@ def _storage_used(node: Node, kind: str, key: str) -> int:
     return device.used if device is not None else 0
 
 
+def _storage_inodes(node: Node, key: str) -> int:
+    from rosim.fs.kernel import kernel
+
+    directory = node.runtime._host_paths.get(key)
+    device = kernel().devices.get(directory.st_dev) if directory is not None else None
+    return device.inodes_used if device is not None else 0
+
+
 def pod_usage(cluster: Cluster, pod_name: str) -> PodUsage:
     """Where the bytes of pod ``pod_name`` are right now."""
     from rosim.fs.kernel import kernel
@@ -108,6 +150,7 @@ def pod_usage(cluster: Cluster, pod_name: str) -> PodUsage:
     usage = PodUsage(pod.name)
     for name, ctr in pod.containers.items():
         usage.layers[name] = ctr.upper_size
+        usage.inodes[name] = ctr._upper.inodes_used
         usage.logs[name] = ctr.log_bytes
     node = cluster.nodes.get(pod.node) if pod.node else None
     if node is None:
@@ -118,9 +161,10 @@ def pod_usage(cluster: Cluster, pod_name: str) -> PodUsage:
                 usage.memory[volume.name] = _storage_used(node, "memory",
                                                           f"{pod.uid}-{volume.name}")
             else:
-                usage.empty_dirs[volume.name] = _storage_used(
-                    node, "host", f"/var/lib/kubelet/pods/{pod.uid}/volumes/"
-                                  f"kubernetes.io~empty-dir/{volume.name}")
+                key = (f"/var/lib/kubelet/pods/{pod.uid}/volumes/"
+                       f"kubernetes.io~empty-dir/{volume.name}")
+                usage.empty_dirs[volume.name] = _storage_used(node, "host", key)
+                usage.empty_dir_inodes[volume.name] = _storage_inodes(node, key)
         elif volume.kind is VolumeKind.HOST_PATH:
             usage.host_paths[volume.name] = _storage_used(node, "host", volume.path)
         elif volume.kind is VolumeKind.PERSISTENT_VOLUME_CLAIM:

@@ -106,6 +106,9 @@ class Kernel(FakeFilesystem):
     def drop_device(self, dev: int) -> None:
         """Forget a device; the space it used is given back to its parents."""
         device = self.devices.pop(dev, None)
+        if device is not None and device.inodes_used:
+            for outer in device.chain()[1:]:
+                outer.inodes_used = max(outer.inodes_used - device.inodes_used, 0)
         if device is not None and device.used:
             for outer in device.chain()[1:]:
                 outer.used = max(outer.used - device.used, 0)
@@ -348,11 +351,14 @@ class Kernel(FakeFilesystem):
     def _take_inode(self, dev: int, path: Any) -> None:
         """A new file, directory or link uses an inode: ENOSPC past ``nr_inodes``."""
         device = self.devices.get(dev)
-        if device is None or device.inodes is None:
+        if device is None:
             return
-        if device.inodes_used >= device.inodes:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), _path_str(path))
-        device.inodes_used += 1
+        chain = device.chain()  # a node's disk counts its layers' and volumes' inodes
+        for outer in chain:
+            if outer.inodes is not None and outer.inodes_used >= outer.inodes:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), _path_str(path))
+        for outer in chain:
+            outer.inodes_used += 1
 
     def _on_delete(self, parent: FakeDirectory | None, name: str) -> None:
         self._copy_up_dirs(parent)
@@ -409,8 +415,10 @@ class Kernel(FakeFilesystem):
                 raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), _path_str(path))
             result = action()
             device = self.devices.get(parent.st_dev)
-            if device is not None and device.inodes is not None:
-                device.inodes_used = max(device.inodes_used - 1, 1)  # the root stays
+            for outer in device.chain() if device is not None else ():
+                # a tmpfs with nr_inodes keeps its root's inode
+                outer.inodes_used = max(outer.inodes_used - 1,
+                                        1 if outer is device and outer.inodes else 0)
             self._on_delete(parent, name)
             return result
 
