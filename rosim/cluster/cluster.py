@@ -894,7 +894,12 @@ class Cluster:
         check_number(seconds, "seconds", high=MAX_SECONDS, unit="s")
         from rosim.cluster.logrotate import rotate_logs
 
+        from rosim.cluster.lifecycle import oom_check
+
         self.advance(seconds)
+        for pod in list(self.pods.values()):
+            if pod.containers:
+                oom_check(self, pod)
         rotate_logs(self)
         evicted = self.kubelet_sync()
         for name in self.nodes:
@@ -916,7 +921,10 @@ class Cluster:
     def exec(self, pod_name: str, command: str | list[str],
              container: str | None = None) -> ExecResult:
         """``kubectl exec``: a command line (through sh) or an argv in a pod's container."""
-        ctr = self._running(pod_name).container(container)
-        if isinstance(command, str):
-            return ctr.sh(command)
-        return ctr.exec(list(command))
+        from rosim.cluster.lifecycle import oom_check
+
+        pod = self._running(pod_name)
+        ctr = pod.container(container)
+        result = ctr.sh(command) if isinstance(command, str) else ctr.exec(list(command))
+        oom_check(self, pod)  # a Memory emptyDir's pages count against the memory limit
+        return result

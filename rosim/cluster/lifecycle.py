@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from rosim.cluster.objects import Node, Pod
     from rosim.runtime.container import Container
 
-__all__ = ["BACK_OFF_MAX", "BACK_OFF_RESET", "BACK_OFF_START", "back_off_delay", "crash",
-           "logs", "start_container", "stop_pod", "update_status"]
+__all__ = ["BACK_OFF_MAX", "BACK_OFF_RESET", "BACK_OFF_START", "OOM_EXIT_CODE",
+           "back_off_delay", "crash", "logs", "oom_check", "start_container", "stop_pod",
+           "update_status"]
 
 #: The first back-off delay after a crash, in seconds.
 BACK_OFF_START = 10.0
@@ -68,12 +69,45 @@ def start_container(cluster: Cluster, pod: Pod, node: Node, index: int) -> Conta
     ctr.start()
     pod.containers[spec.name] = ctr
     pod.waiting.pop(spec.name, None)
+    pod.memory_base[spec.name] = _memory_volumes(cluster, pod, spec.name)
     cluster._record("Started", pod.name, node.name, f"Started container {spec.name}")
     cluster._ship_logs(pod, ctr.process_runs[-1] if ctr.process_runs else None)
     code = ctr.exit_code
     if code or (code == 0 and pod.spec.restart_policy != "Always"):
         terminated(cluster, pod, spec.name, code)
     return ctr
+
+
+#: The exit code of a process the kernel's OOM killer ended (128 + SIGKILL).
+OOM_EXIT_CODE = 137
+
+
+def _memory_volumes(cluster: Cluster, pod: Pod, name: str) -> dict[str, int]:
+    """Bytes in each ``medium: Memory`` emptyDir container ``name`` mounts."""
+    from rosim.cluster.kubelet import pod_usage
+
+    spec = pod.spec.containers[[c.name for c in pod.spec.containers].index(name)]
+    mounted = {m.name for m in spec.volume_mounts}
+    memory = pod_usage(cluster, pod.name).memory
+    return {v: used for v, used in memory.items() if v in mounted}
+
+
+def oom_check(cluster: Cluster, pod: Pod) -> list[str]:
+    """The kernel's OOM killer: a container whose ``medium: Memory`` emptyDir pages
+    (those written since it started, charged to its memory cgroup) exceed its
+    ``limits.memory`` is killed, exit code 137, reason ``OOMKilled``; the kubelet
+    then restarts it as after any crash. Returns the containers killed."""
+    killed = []
+    for spec in pod.spec.containers:
+        if spec.memory_limit is None or spec.name not in pod.containers:
+            continue
+        base = pod.memory_base.get(spec.name, {})
+        charged = sum(max(used - base.get(v, 0), 0)
+                      for v, used in _memory_volumes(cluster, pod, spec.name).items())
+        if charged > spec.memory_limit:
+            terminated(cluster, pod, spec.name, OOM_EXIT_CODE, reason="OOMKilled")
+            killed.append(spec.name)
+    return killed
 
 
 def update_status(cluster: Cluster, pod: Pod) -> None:
@@ -126,11 +160,13 @@ def termination_message(cluster: Cluster, pod: Pod, name: str, ctr: Container,
     return text
 
 
-def terminated(cluster: Cluster, pod: Pod, name: str, exit_code: int | None) -> None:
+def terminated(cluster: Cluster, pod: Pod, name: str, exit_code: int | None,
+               reason: str | None = None) -> None:
     """Container ``name`` of ``pod`` exited: keep it dead, then restart it or not."""
     ctr = pod.containers.pop(name)
     code = exit_code or 0
-    pod.last_state[name] = TerminatedState(code, "Completed" if code == 0 else "Error",
+    pod.last_state[name] = TerminatedState(code, reason or ("Completed" if code == 0
+                                                            else "Error"),
                                            f"cri-o://{ctr.id}",
                                            termination_message(cluster, pod, name, ctr, code))
     _keep_dead(cluster, pod, name, ctr)

@@ -177,6 +177,9 @@ class Pod:
     crashed_at: dict[str, float] = field(default_factory=dict)
     #: Containers waiting for their back-off to end: name -> restart time.
     waiting: dict[str, float] = field(default_factory=dict)
+    #: Bytes in each ``medium: Memory`` emptyDir when a container started, per
+    #: container: what it writes after that is charged to its memory cgroup.
+    memory_base: dict[str, dict[str, int]] = field(default_factory=dict)
     #: The control plane marked the pod for deletion (``Terminating``).
     terminating: bool = False
     #: When the pod was marked for deletion (cluster clock), for force-detach.
