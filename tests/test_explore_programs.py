@@ -122,3 +122,17 @@ def test_new_programs_are_in_the_images():
         for tool in ("find", "xargs", "sed", "awk", "env", "which", "ps", "du", "tee",
                      "whoami", "hostname", "date"):
             assert ctr.sh(f"command -v {tool}").status == 0, (name, tool)
+
+
+def test_ps_in_a_terminal_shows_the_container_process():
+    """In a terminal session, PID 1 is the container's own process."""
+    ctr = rosim.Runtime("cri-o", read_only=True).create(
+        rosim.Image.builtin("redis"), command=["redis-server", "--appendonly", "yes"])
+    ctr.start()
+    console = rosim.Console(ctr)
+    lines = console.feed("ps -ef").stdout.splitlines()
+    assert lines[1].split()[1:3] == ["1", "0"]
+    assert lines[1].endswith("redis-server --appendonly yes")
+    assert lines[-1].endswith("ps -ef")
+    assert console.feed("echo $$").stdout.strip() == lines[2].split()[1] != "1"
+    assert console.feed("ps").stdout.splitlines()[1].split()[-1] == "redis-server"

@@ -93,7 +93,7 @@ class Console:
             raise ConfigError(f"container(={container!r}) must be a rosim.Container.")
         self.container = container
         self.login = login
-        self.session: ShellSession = container.shell(login)
+        self.session: ShellSession = self._open(login)
         self.pending: list[str] = []
         #: Complete commands entered, oldest first.
         self.history: list[str] = []
@@ -101,6 +101,17 @@ class Console:
         self.results: list[ExecResult] = []
         #: True after ``exit`` ended the session (the next line opens a new one).
         self.exited = False
+
+    def _open(self, login: bool) -> ShellSession:
+        """A session whose ``ps`` shows the container's process as PID 1."""
+        session = self.container.shell(login)
+        shell = session._shell
+        if self.container.argv:
+            shell.init = list(self.container.argv)
+            if shell.pid == 1:
+                shell.pid = shell._nesting.next_pid
+                shell._nesting.next_pid += 1
+        return session
 
     @property
     def prompt(self) -> str:
@@ -124,7 +135,7 @@ class Console:
             return None
         self.pending = []
         if self.exited:
-            self.session = self.container.shell(self.login)
+            self.session = self._open(self.login)
             self.exited = False
         if text.strip():
             self.history.append(text)

@@ -141,6 +141,8 @@ class Shell:
         self.ppid = parent.pid if parent is not None else 0
         #: The shell that started this one (None for the first of a process tree).
         self.parent = parent
+        #: The container's own process (PID 1) when the shell knows it (``ps``).
+        self.init: list[str] | None = None
         self._locals: list[dict[str, tuple[str | None, bool]]] = []
         self._subst_status: int | None = None
         self._toplevel = parent is None
@@ -383,6 +385,7 @@ class Shell:
         child.pid = self.pid
         child.ppid = self.ppid
         child.parent = self.parent
+        child.init = self.init
         child._locals = []
         child._subst_status = None
         child._toplevel = False

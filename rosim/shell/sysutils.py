@@ -149,7 +149,10 @@ def _hostname(proc: Proc) -> int:
 
 @program("ps")
 def _ps(proc: Proc) -> int:
-    """procps ``ps``: the session's shells and ps itself (``-ef``/``aux`` add columns)."""
+    """procps ``ps``: the container's process (when known), the session's shells, ps itself.
+
+    ``-ef``/``aux`` add columns and full command lines.
+    """
     chain = []
     shell = proc.shell
     while shell is not None:
@@ -158,6 +161,9 @@ def _ps(proc: Proc) -> int:
     chain.reverse()
     rows = [(s.pid, s.ppid, os.path.basename(s.name) if s.name.startswith("/") else s.name)
             for s in chain]
+    if chain[0].init:
+        # The container's process: PID 1 (an exec'd shell is its sibling, parent 0).
+        rows.insert(0, (1, 0, " ".join(chain[0].init)))
     ps_pid = proc.shell._nesting.next_pid
     proc.shell._nesting.next_pid += 1
     rows.append((ps_pid, chain[-1].pid, "ps"))
@@ -166,12 +172,12 @@ def _ps(proc: Proc) -> int:
     if full:
         proc.out("UID          PID    PPID  C STIME TTY          TIME CMD\n")
         for pid, ppid, cmd in rows:
-            cmd_line = cmd if cmd != "ps" else " ".join(["ps", *args])
+            cmd_line = cmd if cmd != "ps" or pid != ps_pid else " ".join(["ps", *args])
             proc.out(f"root     {pid:>7} {ppid:>7}  0 12:00 pts/0    00:00:00 {cmd_line}\n")
         return 0
     proc.out("    PID TTY          TIME CMD\n")
     for pid, _, cmd in rows:
-        proc.out(f"{pid:>7} pts/0    00:00:00 {cmd}\n")
+        proc.out(f"{pid:>7} pts/0    00:00:00 {os.path.basename(cmd.split()[0])}\n")
     return 0
 
 
