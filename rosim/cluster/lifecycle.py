@@ -111,9 +111,22 @@ def oom_check(cluster: Cluster, pod: Pod) -> list[str]:
 
 
 def update_status(cluster: Cluster, pod: Pod) -> None:
-    """The STATUS column of ``kubectl get pods`` from the containers' states."""
+    """The STATUS column of ``kubectl get pods`` from the containers' states.
+
+    A StatefulSet's pod that starts running wakes its controller (the next
+    ordinal may be created now, ``OrderedReady``)."""
     if pod.terminating or pod.status in ("Evicted",):
         return
+    before = pod.status
+    _set_status(pod)
+    if pod.status == "Running" and before != "Running" and \
+            pod.workload.startswith("StatefulSet/") and pod.workload in cluster.workloads:
+        from rosim.cluster.workloads import reconcile_workload
+
+        reconcile_workload(cluster, pod.workload)
+
+
+def _set_status(pod: Pod) -> None:
     if pod.waiting:
         pod.status = "CrashLoopBackOff"
     elif pod.containers:

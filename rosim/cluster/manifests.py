@@ -177,6 +177,9 @@ class WorkloadSpec:
     completions: int = 1
     parallelism: int = 1
     backoff_limit: int = 6
+    #: A StatefulSet's ``podManagementPolicy``: ``OrderedReady`` creates
+    #: ``NAME-i`` only once ``NAME-0`` … ``NAME-(i-1)`` run; ``Parallel`` at once.
+    pod_management_policy: str = "OrderedReady"
 
     @property
     def path(self) -> str:
@@ -413,12 +416,17 @@ def _workload(kind: WorkloadKind, name: str, meta: Mapping[str, Any],
                           f"(={raw_spec.get('restartPolicy')!r}): Unsupported value: "
                           "supported values: " + ", ".join(f'"{p}"' for p in allowed) + ".")
     replicas = _int(spec.get("replicas"), f"{where}: spec.replicas", 1)
+    policy = spec.get("podManagementPolicy", "OrderedReady")
+    if policy not in ("OrderedReady", "Parallel"):
+        raise ConfigError(f"{where}: spec.podManagementPolicy(={policy!r}): Unsupported "
+                          'value: supported values: "OrderedReady", "Parallel".')
     return WorkloadSpec(
         kind, name, template, namespace, replicas, selector,
         str(spec.get("serviceName") or ""), claims,
         completions=_int(spec.get("completions"), f"{where}: spec.completions", 1, 1),
         parallelism=_int(spec.get("parallelism"), f"{where}: spec.parallelism", 1),
-        backoff_limit=_int(spec.get("backoffLimit"), f"{where}: spec.backoffLimit", 6))
+        backoff_limit=_int(spec.get("backoffLimit"), f"{where}: spec.backoffLimit", 6),
+        pod_management_policy=policy)
 
 
 def _claim_template(raw: Any, where: str, namespace: str) -> ClaimSpec:

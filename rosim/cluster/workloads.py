@@ -4,7 +4,9 @@
 * **Deployment** → ReplicaSet ``NAME-HASH`` → pods ``NAME-HASH-xxxxx``: a pod
   that is deleted, evicted or marked for deletion is replaced by a pod with a
   new name and a new uid.
-* **StatefulSet** → pods ``NAME-0`` … ``NAME-(n-1)``: a missing pod is
+* **StatefulSet** → pods ``NAME-0`` … ``NAME-(n-1)``, created one by one
+  (``podManagementPolicy: OrderedReady``: ``NAME-i`` once every lower
+  ordinal is Running; ``Parallel``: at once): a missing pod is
   recreated with the *same* name, and mounts the same claim
   ``TEMPLATE-NAME-i`` made from ``volumeClaimTemplates``; a pod still
   ``Terminating`` (on a failed node) is not replaced while its node object
@@ -120,6 +122,10 @@ class Workload:
                 continue
             name = f"{self.spec.name}-{i}"
             pod = cluster.pods.get(name)
+            if self.spec.pod_management_policy == "OrderedReady" and pod is None and any(
+                    (p := cluster.pods.get(f"{self.spec.name}-{j}")) is None
+                    or p.terminating or p.status != "Running" for j in range(i)):
+                break  # OrderedReady: NAME-i waits for NAME-0 … NAME-(i-1) to run
             if pod is not None and pod.status in _FINISHED and not pod.terminating:
                 # The controller deletes a failed pod and creates it again.
                 cluster._remove_pod(pod)
