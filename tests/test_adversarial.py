@@ -504,3 +504,31 @@ def test_billion_laughs_manifest_is_refused_quickly():
     with pytest.raises(rosim.ManifestError, match="aliases expand"):
         rosim.Cluster().apply(bomb)
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_carriage_return_in_a_command_line_does_not_hang_the_shell(ctr):
+    """A CR (a script saved with Windows line ends) is part of a word, as in bash."""
+    start = time.perf_counter()
+    result = ctr.sh("echo hi\r; true\r")
+    assert result.stdout == "hi\r\n"
+    assert time.perf_counter() - start < 1
+
+
+def test_a_long_word_and_deep_nesting_are_bounded(ctr):
+    """A 1 MB word is tokenized in linear time; a self-sourcing script stops cleanly."""
+    start = time.perf_counter()
+    result = ctr.sh("echo " + "x" * 1_000_000 + " | wc -c")
+    assert result.stdout.strip() == "1000001"
+    assert time.perf_counter() - start < 5
+    ctr.write_text("/tmp/self.sh", ". /tmp/self.sh\n")
+    result = ctr.sh("sh /tmp/self.sh")
+    assert result.status != 0 and "Traceback" not in result.stderr
+
+
+def test_a_misspelled_manifest_field_is_refused():
+    """securityContekst is not silently ignored: the pod would run read-write."""
+    manifest = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                "  - name: c\n    image: busybox\n"
+                "    securityContekst: {readOnlyRootFilesystem: true}\n")
+    with pytest.raises(rosim.ConfigError, match=r"spec\.containers\[0\]\.securityContekst"):
+        rosim.Cluster(nodes=1).apply(manifest)

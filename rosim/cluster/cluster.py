@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rosim._bounds import check_number
+from rosim._bounds import check_int, check_number
 from rosim._errors import ConfigError, LifecycleError
 from rosim.cluster.kubelet import BYTES_PER_INODE
 from rosim.cluster.manifests import (
@@ -102,6 +102,8 @@ class Applied:
     def __str__(self) -> str:
         return "\n".join(self.lines)
 
+MAX_NODES = 5000
+"""Most nodes a simulated cluster may have (Kubernetes' documented scalability limit)."""
 MAX_SECONDS = 10 * 365 * 86400.0
 """Longest span of cluster time one call may advance (ten years)."""
 
@@ -138,8 +140,7 @@ class Cluster:
                  images: Mapping[str, Image] | None = None,
                  disk: int | str | None = None, inodes: int | None = None) -> None:
         if isinstance(nodes, int) and not isinstance(nodes, bool):
-            if nodes < 1:
-                raise ConfigError(f"nodes(={nodes!r}) must be at least 1.")
+            check_int(nodes, "nodes", low=1, high=MAX_NODES)
             names = [f"node-{i}" for i in range(1, nodes + 1)]
         elif isinstance(nodes, list) and nodes and all(isinstance(n, str) for n in nodes):
             names = list(nodes)

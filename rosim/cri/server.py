@@ -264,6 +264,8 @@ class HostTerminal:
 
     def run(self, line: str, stdin: str = "") -> str:
         """Run one line; return its output and add it to the transcript."""
+        if not isinstance(line, str) or not isinstance(stdin, str):
+            raise ConfigError(f"line(={line!r:.60}) and stdin(={stdin!r:.60}) must be str.")
         if self.session is not None:
             if line.strip() == "exit":
                 prompt = self.session.container.prompt

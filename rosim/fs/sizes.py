@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from rosim._errors import InvalidSizeError
+from rosim._errors import ConfigError, InvalidSizeError
 
 __all__ = ["format_size", "parse_size"]
 
@@ -68,6 +68,8 @@ def format_size(n: int) -> str:
     >>> format_size(65536), format_size(1536 * 1024**2), format_size(512)
     ('64K', '1.5G', '512B')
     """
+    if isinstance(n, bool) or not isinstance(n, int | float) or not 0 <= n < float("inf"):
+        raise ConfigError(f"n(={n!r:.60}) must be a number of bytes >= 0.")
     value = float(n)
     for unit in ("B", "K", "M", "G", "T"):
         if value < 1024 or unit == "T":

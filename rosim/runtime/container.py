@@ -56,6 +56,11 @@ __all__ = ["Container", "ContainerState"]
 T = TypeVar("T")
 
 
+def _check_str(value: object, field: str) -> None:
+    if not isinstance(value, str) or "\x00" in value:
+        raise ConfigError(f"{field}(={value!r:.60}) must be a str without NUL bytes.")
+
+
 class ContainerState(StrEnum):
     """Lifecycle states, named as ``podman ps`` shows them."""
 
@@ -392,6 +397,7 @@ class Container:
         A fast path for accounting (no module patching); code that runs in
         the container should use ``os.path.exists`` through :meth:`run`.
         """
+        _check_str(path, "path")
         self._require("exists", ContainerState.RUNNING)
         assert self._ns is not None
         with self._kernel.entered(self._ns):
@@ -405,6 +411,8 @@ class Container:
         """
         from rosim.fs.syscalls import ContainerOsModule
 
+        _check_str(path, "path")
+        _check_str(text, "text")
         self._require("write_text", ContainerState.RUNNING)
         assert self._ns is not None
         fake_os = self._fast_os
@@ -424,6 +432,7 @@ class Container:
         :meth:`SizeWriter.write` then only charges the space, so an hour of
         writes costs microseconds.
         """
+        _check_str(path, "path")
         self._require("open_writer", ContainerState.RUNNING)
         assert self._ns is not None
         with self._kernel.entered(self._ns):
@@ -461,6 +470,8 @@ class Container:
 
         if not isinstance(command, str):
             raise ConfigError(f"command(={command!r}) must be a str.")
+        if not isinstance(stdin, str):
+            raise ConfigError(f"stdin(={stdin!r:.60}) must be a str.")
         self._require("sh", ContainerState.RUNNING)
         # sh -c reads no start-up files (no ~/.bashrc): a fresh, non-interactive shell.
         shell = Shell(env=self.env, cwd=self.workdir)

@@ -19,7 +19,7 @@ _OPS = ("&&", "||", ";;", "<<-", "<<", ">>", ">&", "<&", ">|", "<>", "&>", ";", 
         "(", ")", "<", ">", "\n")
 _REDIR_OPS = {"<<-", "<<", ">>", ">&", "<&", ">|", "<>", "&>", "<", ">"}
 _OP_RE = re.compile("|".join(re.escape(op) for op in _OPS))
-_PLAIN = re.compile(r"[^\s;&|<>()'\"\\$`]+")
+_PLAIN = re.compile(r"[^ \t\n;&|<>()'\"\\$`]+")
 _PLAIN_DQ = re.compile(r'[^"\\$`]+')
 _BLANKS = re.compile(r"[ \t]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
