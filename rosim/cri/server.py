@@ -295,7 +295,11 @@ class HostTerminal:
             value = self._host(assign.group(2))
             self.vars[assign.group(1)] = value.strip()
             return ""
-        words = shlex.split(self._expand(line))
+        try:
+            words = shlex.split(self._expand(line))
+        except ValueError:
+            quote = '"' if line.count('"') % 2 else "'"
+            return f"bash: -c: line 1: unexpected EOF while looking for matching `{quote}'\n"
         if not words:
             return ""
         if words[0] == "crio":
