@@ -32,6 +32,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import weakref
 
 from rosim.shell.clock import install as _install_clock
 from rosim.shell.expand import ArithmeticError_, expand_fields, expand_pattern, expand_text
@@ -87,11 +88,32 @@ _FRAMES_PER_LEVEL = 24
 _install_clock()
 
 
+#: The dialect found for each running container's mount namespace (looked up once).
+_DIALECTS: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
 def _detect_dialect() -> str:
     """``busybox`` in an image whose shell is busybox (no bash, a /bin/busybox), else ``bash``."""
+    from rosim.fs.kernel import kernel
+
+    ns = kernel().ns
+    if ns is not None:
+        try:
+            known = _DIALECTS.get(ns)
+        except TypeError:
+            known = None
+        if known is not None:
+            return known
     if any(os.path.exists(p) for p in ("/bin/bash", "/usr/bin/bash")):
-        return "bash"
-    return "busybox" if os.path.exists("/bin/busybox") else "bash"
+        dialect = "bash"
+    else:
+        dialect = "busybox" if os.path.exists("/bin/busybox") else "bash"
+    if ns is not None:
+        try:
+            _DIALECTS[ns] = dialect
+        except TypeError:
+            pass
+    return dialect
 
 
 class _Nesting:
