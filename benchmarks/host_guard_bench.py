@@ -58,7 +58,7 @@ def bench() -> tuple[float, float]:
 def checks() -> list[tuple[bool, str]]:
     """Print the figures; return (within target, description) for each."""
     run_us, sh_us = bench()
-    print(f"\n7. Cost of the host guard ({rosim.host_guard()} on a worker thread)")
+    print(f"\n8. Cost of the host guard ({rosim.host_guard()} on a worker thread)")
     results = []
     for label, now, before in (("ctr.run round trip", run_us, BEFORE_RUN_US),
                                ('ctr.sh("echo hi")', sh_us, BEFORE_SH_US)):

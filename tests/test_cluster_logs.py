@@ -43,7 +43,10 @@ def test_exec_output_does_not_reach_the_container_log():
 
 
 def test_log_rotates_at_10mi_and_keeps_5_files():
-    """Past 5 × 10Mi the oldest lines are gone, with no event; kubectl logs shows the current file."""
+    """Past 5 × 10Mi the oldest lines are gone, with no event.
+
+    ``kubectl logs`` shows the current file only.
+    """
     cluster = rosim.Cluster(nodes=1, disk="10Gi")
     cluster.apply(pod())
     start = len(cluster.timeline)

@@ -893,9 +893,8 @@ class Cluster:
         """Advance the clock, rotate container logs, run the eviction managers,
         sample every node's disk."""
         check_number(seconds, "seconds", high=MAX_SECONDS, unit="s")
-        from rosim.cluster.logrotate import rotate_logs
-
         from rosim.cluster.lifecycle import oom_check
+        from rosim.cluster.logrotate import rotate_logs
 
         self.advance(seconds)
         for pod in list(self.pods.values()):

@@ -20,9 +20,10 @@ does it (domain.md §6):
    :data:`VOLUME_STATS_PERIOD` (60 s, ``volumeStatsAggPeriod``): a fast
    writer is seen late.
 2. **Node pressure**: ``nodefs.available`` under its threshold (10 %), or
-   ``nodefs.inodesFree`` under its own (5 %), sets ``DiskPressure``. The kubelet first reclaims node-level resources — the
-   dead containers it keeps (their layers and logs) — and evicts a pod only
-   if that was not enough: **at most one pod per pass**, ranked: pods using
+   ``nodefs.inodesFree`` under its own (5 %), sets ``DiskPressure``. The
+   kubelet first reclaims node-level resources — the dead containers it
+   keeps (their layers and logs) — and evicts a pod only if that was not
+   enough: **at most one pod per pass**, ranked: pods using
    more than they request first, then lower priority, then the largest use
    beyond the request. Under inode pressure the ranking counts inodes
    (nobody requests them) and the message is about ``inodes``.
