@@ -202,3 +202,18 @@ def test_run_app_story_checks_its_arguments():
             rosim.run_app_story(requests=bad)
     with pytest.raises(rosim.ConfigError, match="^events item\\(='meteor'\\) must be one of"):
         rosim.run_app_story(events=["meteor"])
+
+
+def test_events_after_a_local_volume_leaves_the_pod_pending():
+    """A drain or node failure after the pod went Pending hits the node it last ran on.
+
+    With its local PersistentVolume's node drained, the pod stays Pending and
+    has no node; a later node failure (or a second one) is not an error.
+    """
+    from rosim.cluster.dataloss import run_app_story
+
+    for events in (("drain", "node-failure"), ("node-failure", "node-failure"),
+                   ("node-failure", "drain")):
+        story = run_app_story(logs="pvc-local", data="pvc-local", events=events)
+        assert [s.status for s in story.steps] == ["Running", "Pending", "Pending"]
+        assert story.steps[-1].node is None

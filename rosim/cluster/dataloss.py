@@ -89,8 +89,16 @@ _KIND_LABELS = {
 }
 
 
-def _apply_event(cluster: Cluster, ref: str, event: PodEvent) -> None:
+def _apply_event(cluster: Cluster, ref: str, event: PodEvent, last_node: str) -> None:
+    """Apply ``event`` to the pod ``ref``.
+
+    A Pending pod (its local volume's node drained or failed) has no node:
+    a drain or node failure then hits ``last_node``, where it last ran and
+    where its local data stays. A node that is already down cannot fail
+    again, so a second node failure there changes nothing.
+    """
     pod = cluster.pod(ref)
+    node = pod.node or last_node
     if event is PodEvent.CRASH:
         if pod.containers:
             cluster.crash(pod.name)
@@ -100,9 +108,10 @@ def _apply_event(cluster: Cluster, ref: str, event: PodEvent) -> None:
     elif event is PodEvent.RESCHEDULE:
         cluster.reschedule(pod.name)
     elif event is PodEvent.DRAIN:
-        cluster.drain(pod.node, delete_emptydir_data=True)  # type: ignore[arg-type]
-    else:
-        cluster.fail(pod.node)  # type: ignore[arg-type]
+        cluster.drain(node, delete_emptydir_data=True)
+    elif cluster.node(node).up:
+        cluster.fail(node)
+    # A node that is already down cannot fail again: nothing changes.
 
 
 def deployment(name: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +219,7 @@ def _probe_survival(event: PodEvent, kind: StorageKind) -> Survival:
             "name": "probe", "image": "busybox", "command": ["sleep", "3600"],
             "volumeMounts": mounts}]}))
     cluster.exec("deploy/probe", f"touch {path}/marker")
-    _apply_event(cluster, "deploy/probe", event)
+    _apply_event(cluster, "deploy/probe", event, cluster.pod("deploy/probe").node or "node-1")
     pod = cluster.pod("deploy/probe")
     node = cluster.nodes.get(pod.node or "")
     if pod.containers and node is not None and node.up and \
@@ -381,8 +390,10 @@ def run_app_story(logs: str = "layer", data: str = "layer",
 
     serve()
     step("deploy")
+    last_node = cluster.pod(_APP).node or "node-1"
     for i, event in enumerate(chosen):
-        _apply_event(cluster, _APP, event)
+        _apply_event(cluster, _APP, event, last_node)
+        last_node = cluster.pod(_APP).node or last_node
         step(event.value)
         if i < len(chosen) - 1:
             serve()
