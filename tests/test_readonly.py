@@ -243,3 +243,29 @@ def test_rosim_error_is_not_raised_for_simulated_failures(ro_ctr):
     with pytest.raises(OSError) as info:
         ro_ctr.run(write, "/etc/motd")
     assert not isinstance(info.value, rosim.RosimError)
+
+
+def test_lstat_of_dot_and_dotdot_names_the_directory():
+    """``lstat('/tmp/.')`` and ``lstat('/tmp/..')`` stat directories, as on Linux.
+
+    A last component ``.`` or ``..`` is never a symbolic link, so ``ls -la``
+    lists both entries; a missing directory before it is still ``ENOENT``.
+    """
+    ctr = rosim.Runtime("podman", read_only=True).create(rosim.Image.builtin("fedora"))
+    ctr.start()
+
+    def probe():
+        root = os.stat("/")
+        tmp = os.stat("/tmp")
+        assert os.lstat("/tmp/..").st_ino == root.st_ino
+        assert os.lstat("/tmp/.").st_ino == tmp.st_ino
+        assert os.stat("/tmp/..", follow_symlinks=False).st_ino == root.st_ino
+        try:
+            os.lstat("/nonexistent/..")
+        except OSError as exc:
+            return exc.errno
+        return None
+
+    assert ctr.run(probe) == errno.ENOENT
+    listing = ctr.sh("ls -la /tmp").stdout.splitlines()
+    assert [line.split()[-1] for line in listing[1:]] == [".", ".."]

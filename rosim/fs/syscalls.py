@@ -79,6 +79,14 @@ def _refuse(name: str) -> Callable[..., Any]:
     return refused
 
 
+def _ends_in_dots(path: Any) -> bool:
+    """Whether ``path``'s last component is ``.`` or ``..`` (never a symlink)."""
+    if isinstance(path, int):
+        return False
+    text = os.fsdecode(os.fspath(path)).rstrip("/")
+    return text.rsplit("/", 1)[-1] in (".", "..")
+
+
 class ContainerOsModule(FakeOsModule):
     """pyfakefs' fake ``os`` module with Linux mount semantics (see module doc)."""
 
@@ -282,6 +290,20 @@ class ContainerOsModule(FakeOsModule):
     def fchmod(self, fd: int, mode: int) -> None:
         """``os.fchmod``: EROFS on a read-only mount even through a descriptor."""
         self.filesystem._modify("fchmod", fd, lambda: FakeOsModule.fchmod(self, fd, mode))
+
+    def lstat(self, path: Any, *, dir_fd: int | None = None) -> Any:
+        """``os.lstat``; a last component ``.`` or ``..`` names a directory.
+
+        Such a name is never a symbolic link, so Linux stats the directory it
+        names (``lstat('/tmp/..')`` is ``/``); pyfakefs would say ``ENOENT``.
+        """
+        return self.stat(path, dir_fd=dir_fd, follow_symlinks=_ends_in_dots(path))
+
+    def stat(self, path: Any, *, dir_fd: int | None = None,
+             follow_symlinks: bool = True) -> Any:
+        """``os.stat``, with ``follow_symlinks=False`` handled like :meth:`lstat`."""
+        return FakeOsModule.stat(self, path, dir_fd=dir_fd,
+                                 follow_symlinks=follow_symlinks or _ends_in_dots(path))
 
     def mknod(self, path: Any, mode: int | None = None, device: int = 0, *,
               dir_fd: int | None = None) -> None:
