@@ -845,3 +845,19 @@ def test_python3_output_redirected_into_the_read_only_root(app_ro):
     """The shell refuses the redirection; python3 does not run."""
     assert run(app_ro, "python3 -c 'print(1)' > /etc/out") == (
         "", "sh: /etc/out: Read-only file system\n", 1)
+
+
+def test_head_c_reads_only_the_bytes_it_prints():
+    """``head -c N`` prints N bytes and reads no further, so ``/dev/zero`` ends.
+
+    GNU head and busybox head both take ``-c N``, ``-cN`` and ``--bytes=N``.
+    """
+    ctr = rosim.Runtime("podman").create(rosim.Image.builtin("fedora"))
+    ctr.start()
+    assert ctr.sh("head -c 5000 /dev/zero | wc -c").stdout.strip() == "5000"
+    assert ctr.sh("head -c 3 /etc/os-release").stdout == "NAM"
+    assert ctr.sh("head -c4 /etc/os-release").stdout == "NAME"
+    assert ctr.sh("echo hello | head --bytes=2").stdout == "he"
+    missing = ctr.sh("head -c 3 /nope")
+    assert missing.status == 1
+    assert "/nope: No such file or directory" in missing.stderr

@@ -479,8 +479,39 @@ def _count_option(proc: Proc, default: int = 10) -> tuple[int, list[str]]:
     return count, args
 
 
+def _byte_count(proc: Proc) -> tuple[int | None, list[str]]:
+    """``-c N`` / ``-cN`` / ``--bytes=N`` of head and tail: (N, the other args)."""
+    args = proc.argv[1:]
+    if args[:1] == ["-c"] and len(args) > 1 and args[1].isdigit():
+        return int(args[1]), args[2:]
+    if args and args[0].startswith("-c") and args[0][2:].isdigit():
+        return int(args[0][2:]), args[1:]
+    if args and args[0].startswith("--bytes=") and args[0][8:].isdigit():
+        return int(args[0][8:]), args[1:]
+    return None, args
+
+
+def _head_bytes(proc: Proc, count: int, files: list[str]) -> int:
+    """``head -c N``: the first N bytes of each file, read no further."""
+    if not files:
+        proc.out(proc.stdin.encode("utf-8", "surrogateescape")[:count]
+                 .decode("utf-8", "replace"))
+        return 0
+    status = 0
+    for path in files:
+        try:
+            with open(path, "rb") as f:
+                proc.out(f.read(count).decode("utf-8", "replace"))
+        except OSError as exc:
+            status = proc.fail(f"{path}: {_why(exc)}")
+    return status
+
+
 @program("head")
 def _head(proc: Proc) -> int:
+    nbytes, files = _byte_count(proc)
+    if nbytes is not None:
+        return _head_bytes(proc, nbytes, files)
     count, files = _count_option(proc)
     lines, status = _lines_of(proc, files)
     proc.out("".join(lines[:count]))
