@@ -90,14 +90,19 @@ def test_backdoor_viewer_draws_one_event_at_a_time():
     assert viewer.figure.get_size_inches()[0] <= 9.0
 
 
-def test_data_loss_explorer_reports_a_story_it_cannot_play():
-    """A node failure after the pod lost its node is a message in the summary, not a traceback."""
+def test_data_loss_explorer_plays_a_node_failure_after_the_pod_went_pending():
+    """A node failure after a drain left the pod Pending hits the node it last ran on.
+
+    The local volume pins the pod to its drained node; the summary says how the
+    story ends, never a traceback.
+    """
     explorer = rosim.data_loss_explorer()
     explorer.logs.value, explorer.data.value = "stdout", "pvc-local"
     for event in ("crash", "reschedule", "drain"):
         explorer.events[event].value = not explorer.events[event].value
     assert explorer.chosen_events == ["drain", "node-failure"]
-    assert explorer.summary.value.startswith("<b>This combination cannot be played:</b>")
+    assert "cannot be played" not in explorer.summary.value
+    assert explorer.summary.value.endswith("The pod ends Pending.")
     explorer.events["node-failure"].value = False
     assert explorer.summary.value.startswith("<b>")
     assert "cannot be played" not in explorer.summary.value
