@@ -30,7 +30,7 @@ from pyfakefs import helpers
 from rosim.fs.kernel import kernel
 from rosim.fs.syscalls import install_open_hook
 from rosim.runtime import patching, sqlite
-from rosim.runtime.process import ProcessExit, process, status_of
+from rosim.runtime.process import run_as_process
 from rosim.runtime.worker import on_worker, worker
 
 if TYPE_CHECKING:
@@ -63,8 +63,6 @@ def run_each(containers: Sequence[Container], func: Callable[..., Any], /, *args
 def _run_each(containers: Sequence[Container], func: Callable[..., Any],
               args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
     """The body of :func:`run_each`, on the confined worker thread."""
-    from rosim._errors import ProcessExitError
-
     install_open_hook()
     k = kernel()
     saved = patching._HostState()
@@ -90,17 +88,9 @@ def _run_each(containers: Sequence[Container], func: Callable[..., Any],
                     result: Any = None
                     tempfile.tempdir = None
                     try:
-                        with patching.process_logging(), process() as proc:
-                            try:
-                                result = runner.call(target, *call_args, **call_kwargs)
-                            except SystemExit as exc:
-                                runner.call(proc.run_atexit)
-                                raise ProcessExitError(status_of(exc),
-                                                       f"sys.exit({exc.code!r})") from None
-                            except ProcessExit as exc:
-                                raise ProcessExitError(exc.status, exc.how) from None
-                            if proc.atexit:
-                                runner.call(proc.run_atexit)
+                        with patching.process_logging():
+                            result = run_as_process(runner.call, target, call_args,
+                                                    call_kwargs)
                     finally:
                         sqlite.finish()
                         patching.close_leftovers(k, opened, result)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
 from rosim._bounds import check_int
-from rosim._errors import ConfigError, ContainerStateError, MountConflictError, ProcessExitError
+from rosim._errors import ConfigError, ContainerStateError, MountConflictError
 from rosim.fs.events import EventLog
 from rosim.fs.kernel import as_user
 from rosim.fs.layers import EntryKind, Image
@@ -43,7 +43,7 @@ from rosim.fs.overlay import (
 )
 from rosim.runtime import sqlite
 from rosim.runtime.patching import close_leftovers, in_container, inside, open_file_ids
-from rosim.runtime.process import ProcessExit, process, status_of
+from rosim.runtime.process import run_as_process
 from rosim.runtime.profiles import PlannedMount, Profile
 from rosim.runtime.worker import on_worker, worker
 from rosim.shell.result import ExecResult
@@ -365,17 +365,7 @@ class Container:
             kwargs = {k: in_container(v, patcher) if callable(v) else v
                       for k, v in kwargs.items()}
             try:
-                with process() as proc:
-                    try:
-                        result = runner.call(in_container(func, patcher), *args, **kwargs)
-                    except SystemExit as exc:
-                        runner.call(proc.run_atexit)
-                        raise ProcessExitError(status_of(exc), f"sys.exit({exc.code!r})") \
-                            from None
-                    except ProcessExit as exc:
-                        raise ProcessExitError(exc.status, exc.how) from None
-                    if proc.atexit:
-                        runner.call(proc.run_atexit)
+                result = run_as_process(runner.call, in_container(func, patcher), args, kwargs)
             finally:
                 sqlite.finish()
                 close_leftovers(self._kernel, opened_before, result)

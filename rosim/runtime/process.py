@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["ProcessExit", "ProcessState", "current", "install", "process", "status_of"]
+__all__ = ["ProcessExit", "ProcessState", "current", "install", "process", "run_as_process",
+           "status_of"]
 
 
 class ProcessExit(BaseException):  # noqa: N818 - like SystemExit, not an error
@@ -133,6 +134,30 @@ def status_of(exc: BaseException) -> int:
             return code & 0xFF
         return 1
     raise TypeError(exc)
+
+
+def run_as_process(call: Callable[..., Any], func: Callable[..., Any],
+                   args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run ``func(*args, **kwargs)`` through ``call`` as one simulated process.
+
+    ``call`` is the worker's :meth:`~rosim.runtime.worker.Worker.call`. The
+    process's atexit handlers run when it returns or calls ``sys.exit``;
+    ``sys.exit``, ``os._exit`` and the like end it with
+    :class:`~rosim.ProcessExitError` carrying the exit status.
+    """
+    from rosim._errors import ProcessExitError
+
+    with process() as proc:
+        try:
+            result = call(func, *args, **kwargs)
+        except SystemExit as exc:
+            call(proc.run_atexit)
+            raise ProcessExitError(status_of(exc), f"sys.exit({exc.code!r})") from None
+        except ProcessExit as exc:
+            raise ProcessExitError(exc.status, exc.how) from None
+        if proc.atexit:
+            call(proc.run_atexit)
+    return result
 
 
 def _refused(what: str) -> OSError:
