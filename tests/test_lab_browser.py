@@ -196,13 +196,8 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A JupyterLab server on a learner's copy of notebooks/ plus the test notebook."""
-    _browser_or_skip()
-    tmp_path = tmp_path_factory.mktemp("lab")
-    root = make_learner_copy(ROOT / "notebooks", tmp_path / "notebooks")
-    _write_notebook(root / NOTEBOOK)
+def running_lab(tmp_path: Path, root: Path) -> Iterator[tuple[str, str]]:
+    """Run JupyterLab on ``root`` (state under ``tmp_path``); yield (URL, token), then stop it."""
     env = _lab_env(tmp_path / "jupyter")
     token = secrets.token_hex(24)
     log = tmp_path / "jupyterlab.log"
@@ -220,6 +215,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         yield _wait_for_server(proc, Path(env["JUPYTER_RUNTIME_DIR"]), token, log), token
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A JupyterLab server on a learner's copy of notebooks/ plus the test notebook."""
+    _browser_or_skip()
+    tmp_path = tmp_path_factory.mktemp("lab")
+    root = make_learner_copy(ROOT / "notebooks", tmp_path / "notebooks")
+    _write_notebook(root / NOTEBOOK)
+    yield from running_lab(tmp_path, root)
 
 
 @pytest.fixture(scope="module")

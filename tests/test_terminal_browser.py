@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,10 +27,8 @@ from tests.test_lab_browser import (
     CHROMIUM_ARGS,
     WAIT_MS,
     _browser_or_skip,
-    _lab_env,
     _start_session,
-    _stop,
-    _wait_for_server,
+    running_lab,
 )
 
 pytestmark = pytest.mark.browser
@@ -65,23 +60,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = tmp_path / "notebooks"
     root.mkdir()
     _write_notebook(root / NOTEBOOK)
-    env = _lab_env(tmp_path / "jupyter")
-    token = secrets.token_hex(24)
-    log = tmp_path / "jupyterlab.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab",
-             "--ServerApp.open_browser=False", "--ServerApp.ip=127.0.0.1",
-             "--ServerApp.port=0", "--ServerApp.port_retries=0",
-             f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
-             f"--notebook-dir={root}",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        yield _wait_for_server(proc, Path(env["JUPYTER_RUNTIME_DIR"]), token, log), token
-    finally:
-        _stop(proc)
+    yield from running_lab(tmp_path, root)
 
 
 def test_typing_into_the_terminal_widget(lab: tuple[str, str], tmp_path: Path) -> None:
