@@ -88,3 +88,33 @@ def test_a_bad_pod_management_policy_is_refused():
     """Only ``OrderedReady`` and ``Parallel``."""
     with pytest.raises(rosim.ConfigError, match="podManagementPolicy"):
         rosim.Cluster(nodes=1).apply(statefulset(policy="Random"))
+
+
+def test_a_deleted_pod_waits_while_a_lower_one_does_not_run():
+    """db-0 in back-off: a deleted db-2 is not recreated until db-0 runs again."""
+    cluster = rosim.Cluster(nodes=1)
+    cluster.apply(statefulset())
+    cluster.crash("db-0", wait=False)
+    assert cluster.delete("db-2") is None
+    assert "db-2" not in cluster.pods
+    cluster.advance(10)  # the back-off ends: a new db-0 container runs
+    assert cluster.pod("db-0").status == "Running"
+    assert cluster.pod("db-2").status == "Running"
+    assert creations(cluster) == ["db-0", "db-1", "db-2", "db-2"]
+
+
+def test_a_large_statefulset_is_created_pod_after_pod():
+    """1500 replicas on 3 nodes: each pod's start wakes the controller through its
+    work queue, not by a nested call, so any size is created in order."""
+    cluster = rosim.Cluster(nodes=3)
+    applied = cluster.apply({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "big"},
+        "spec": {"replicas": 1500, "serviceName": "big",
+                 "selector": {"matchLabels": {"app": "big"}},
+                 "template": {"metadata": {"labels": {"app": "big"}}, "spec": {
+                     "containers": [{"name": "c", "image": "busybox"}]}}}})
+    assert [p.name for p in applied.pods] == [f"big-{i}" for i in range(1500)]
+    assert all(p.status == "Running" for p in applied.pods)
+    assert creations(cluster) == [f"big-{i}" for i in range(1500)]
+    assert sorted(len(n.pods) for n in cluster.nodes.values()) == [500, 500, 500]
+    assert cluster.delete("big-1499").name == "big-1499"

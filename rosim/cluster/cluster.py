@@ -175,6 +175,10 @@ class Cluster:
         self.config_maps: dict[str, ConfigMapSpec] = {}
         #: Workload controllers by ``Kind/name`` (bare Pods have none).
         self.workloads: dict[str, Any] = {}
+        #: The controllers' work queue: workload key -> StatefulSet ordinals to
+        #: look at (None: a whole pass); see :func:`rosim.cluster.workloads.run_queue`.
+        self._work_queue: dict[str, set[int] | None] = {}
+        self._draining = False
         self.pods: dict[str, Pod] = {}
         self.timeline: list[ClusterEvent] = []
         #: Lines the pods wrote to stdout, as a logging agent ships them, by pod name.
@@ -403,7 +407,7 @@ class Cluster:
         is created: a bad field anywhere creates nothing. Workloads get their
         pods at once; kinds rosim does not simulate are listed as ignored.
         """
-        from rosim.cluster.workloads import Workload
+        from rosim.cluster.workloads import Workload, reconcile_workload
 
         if isinstance(manifest, PodSpec):
             objects: list[Any] = [WorkloadSpec(WorkloadKind.POD, manifest.name, manifest,
@@ -443,7 +447,7 @@ class Cluster:
                     self._create_pod(obj.template, workload="")
                 else:
                     self.workloads[workload.key] = workload
-                    workload.reconcile(self)
+                    reconcile_workload(self, workload.key)
                 created += [self.pods[p] for p in self.pods if p not in before]
                 group = {"Pod": "", "Job": ".batch"}.get(obj.kind.value, ".apps")
                 lines.append(f"{obj.kind.value.lower()}{group}/{obj.name} created")

@@ -114,16 +114,17 @@ def update_status(cluster: Cluster, pod: Pod) -> None:
     """The STATUS column of ``kubectl get pods`` from the containers' states.
 
     A StatefulSet's pod that starts running wakes its controller (the next
-    ordinal may be created now, ``OrderedReady``)."""
+    ordinal may be created now, ``OrderedReady``): through the controllers'
+    work queue (:func:`rosim.cluster.workloads.run_queue`), never by a nested call."""
     if pod.terminating or pod.status in ("Evicted",):
         return
     before = pod.status
     _set_status(pod)
     if pod.status == "Running" and before != "Running" and \
-            pod.workload.startswith("StatefulSet/") and pod.workload in cluster.workloads:
-        from rosim.cluster.workloads import reconcile_workload
+            pod.workload.startswith("StatefulSet/"):
+        from rosim.cluster.workloads import pod_running
 
-        reconcile_workload(cluster, pod.workload)
+        pod_running(cluster, pod)
 
 
 def _set_status(pod: Pod) -> None:

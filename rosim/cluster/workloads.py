@@ -18,6 +18,12 @@
 
 Generated names use the characters Kubernetes uses
 (``bcdfghjklmnpqrstvwxz2456789``), from the cluster's seeded generator.
+
+Controllers do not call each other: as in Kubernetes, a change (a pod
+deleted, a pod that starts running) puts its workload on a work queue
+(:func:`wake`), and the outermost cluster operation drains the queue
+(:func:`run_queue`) until nothing changes. A StatefulSet of any size is
+created in one pass of its controller, at a constant stack depth.
 """
 
 from __future__ import annotations
@@ -33,10 +39,16 @@ if TYPE_CHECKING:
     from rosim.cluster.cluster import Cluster
     from rosim.cluster.objects import Pod
 
-__all__ = ["Workload", "find_workload", "reconcile_all", "reconcile_workload"]
+__all__ = ["Workload", "find_workload", "pod_running", "reconcile_all", "reconcile_workload",
+           "run_queue", "wake"]
 
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _FINISHED = ("Completed", "Error", "Evicted")
+
+
+def _runs(pod: Pod | None) -> bool:
+    """The pod exists, is not being deleted and runs (what OrderedReady waits for)."""
+    return pod is not None and pod.status == "Running" and not pod.terminating
 
 
 def _safe(digest: bytes, n: int) -> str:
@@ -55,6 +67,10 @@ class Workload:
         self.succeeded = 0
         self.failed = 0
         self.done = False
+        #: OrderedReady: the lowest ordinal a pass wanted to create and could
+        #: not (a lower ordinal did not run); None when nothing waits.
+        self.blocked: int | None = None
+        self._names: list[str] = []
 
     @property
     def owner(self) -> str:
@@ -77,15 +93,30 @@ class Workload:
         ``gone`` names the pod whose deletion woke the controller: a
         StatefulSet then looks at that ordinal only.
         """
+        return self._reconcile(cluster, self.ordinal(gone))
+
+    def ordinal(self, pod_name: str | None) -> int | None:
+        """The StatefulSet ordinal of ``pod_name`` (None for other kinds or names)."""
+        if pod_name is None or self.spec.kind is not WorkloadKind.STATEFUL_SET:
+            return None
+        prefix = f"{self.spec.name}-"
+        tail = pod_name[len(prefix):]
+        if pod_name.startswith(prefix) and tail.isdigit() and tail.isascii():
+            return int(tail)
+        return None
+
+    def _reconcile(self, cluster: Cluster, ordinals: set[int] | None) -> list[Pod]:
+        """One pass of the controller: every pod, or (StatefulSet) these ordinals."""
         kind = self.spec.kind
         if kind is WorkloadKind.DEPLOYMENT:
             return self._replicas(cluster)
         if kind is WorkloadKind.STATEFUL_SET:
-            prefix = f"{self.spec.name}-"
-            if gone is not None and gone.startswith(prefix) and gone[len(prefix):].isdigit():
-                ordinal = int(gone[len(prefix):])
-                return self._ordinals(cluster, range(ordinal, ordinal + 1))
-            return self._ordinals(cluster)
+            if ordinals is None:
+                return self._ordinals(cluster)
+            made = []
+            for i in sorted(ordinals):
+                made += self._ordinals(cluster, i, i + 1)
+            return made
         if kind is WorkloadKind.DAEMON_SET:
             return self._per_node(cluster)
         if kind is WorkloadKind.JOB:
@@ -115,28 +146,51 @@ class Workload:
         return [self._create(cluster, self._new_name(cluster, prefix))
                 for _ in range(self.spec.replicas - len(active))]
 
-    def _ordinals(self, cluster: Cluster, ordinals: range | None = None) -> list[Pod]:
+    def _name(self, i: int) -> str:
+        names = self._names
+        while len(names) <= i:
+            names.append(f"{self.spec.name}-{len(names)}")
+        return names[i]
+
+    def _ordinals(self, cluster: Cluster, start: int = 0, stop: int | None = None
+                  ) -> list[Pod]:
+        """StatefulSet pods ``start`` … ``stop - 1`` (all of them by default), in order.
+
+        ``OrderedReady``: ``NAME-i`` is created only when ``NAME-0`` …
+        ``NAME-(i-1)`` run; one pass walks the ordinals once, keeping
+        whether every lower one runs, and stops at the first it may not
+        create (:attr:`blocked`).
+        """
+        replicas = self.spec.replicas
+        stop = replicas if stop is None else min(stop, replicas)
+        ordered = self.spec.pod_management_policy == "OrderedReady"
+        pods = cluster.pods
+        if start == 0 and stop == replicas:
+            self.blocked = None  # a whole pass finds again what waits
+        lower_run = not ordered or all(_runs(pods.get(self._name(j))) for j in range(start))
         made = []
-        for i in ordinals if ordinals is not None else range(self.spec.replicas):
-            if i >= self.spec.replicas:
-                continue
-            name = f"{self.spec.name}-{i}"
-            pod = cluster.pods.get(name)
-            if self.spec.pod_management_policy == "OrderedReady" and pod is None and any(
-                    (p := cluster.pods.get(f"{self.spec.name}-{j}")) is None
-                    or p.terminating or p.status != "Running" for j in range(i)):
-                break  # OrderedReady: NAME-i waits for NAME-0 … NAME-(i-1) to run
+        for i in range(start, stop):
+            name = self._name(i)
+            pod = pods.get(name)
             if pod is not None and pod.status in _FINISHED and not pod.terminating:
                 # The controller deletes a failed pod and creates it again.
                 cluster._remove_pod(pod)
-                del cluster.pods[name]
+                del pods[name]
                 pod = None
-            if pod is not None:
-                continue
-            for claim in self.spec.claim_templates:
-                if f"{claim.name}-{name}" not in cluster.claims:
-                    cluster._add_claim_spec(replace(claim, name=f"{claim.name}-{name}"))
-            made.append(self._create(cluster, name, ordinal=i))
+            if pod is None:
+                if not lower_run:
+                    # OrderedReady: NAME-i waits for NAME-0 … NAME-(i-1) to run.
+                    self.blocked = i if self.blocked is None else min(self.blocked, i)
+                    break
+                for claim in self.spec.claim_templates:
+                    if f"{claim.name}-{name}" not in cluster.claims:
+                        cluster._add_claim_spec(replace(claim, name=f"{claim.name}-{name}"))
+                pod = self._create(cluster, name, ordinal=i)
+                made.append(pod)
+                if self.blocked == i:
+                    self.blocked = None
+            if ordered:
+                lower_run = lower_run and _runs(pod)
         return made
 
     def _per_node(self, cluster: Cluster) -> list[Pod]:
@@ -184,16 +238,83 @@ def find_workload(cluster: Cluster, ref: str) -> Workload:
     return workload  # type: ignore[no-any-return]
 
 
-def reconcile_workload(cluster: Cluster, key: str, gone: str | None = None) -> list[Pod]:
-    """Let the controller of workload ``key`` act now (``gone``: the pod that went)."""
+def wake(cluster: Cluster, key: str, pod_name: str | None = None) -> None:
+    """Put workload ``key`` on the controllers' work queue.
+
+    ``pod_name``: the pod whose deletion woke it (a StatefulSet then looks
+    at that ordinal only); None asks for a whole pass.
+    """
     workload = cluster.workloads.get(key)
-    return workload.reconcile(cluster, gone) if workload is not None else []
+    if workload is None:
+        return
+    queue = cluster._work_queue
+    ordinal = workload.ordinal(pod_name)
+    if ordinal is None:
+        queue[key] = None
+    elif key not in queue:
+        queue[key] = {ordinal}
+    elif queue[key] is not None:
+        queue[key].add(ordinal)
+
+
+def pod_running(cluster: Cluster, pod: Pod) -> None:
+    """A pod started running: its StatefulSet may create the ordinals it held back."""
+    workload = cluster.workloads.get(pod.workload)
+    if workload is None or workload.blocked is None:
+        return
+    ordinal = workload.ordinal(pod.name)
+    if ordinal is not None and ordinal < workload.blocked:
+        # The pass walks from the lowest waiting ordinal; it checks the lower ones.
+        queue = cluster._work_queue
+        if queue.get(workload.key, set()) is not None:
+            queue[workload.key] = None
+        run_queue(cluster)
+
+
+def run_queue(cluster: Cluster) -> list[Pod]:
+    """Drain the work queue: each workload's controller acts until nothing changes.
+
+    Returns the pods created. A call made while the queue is being drained
+    (a controller's action woke another) returns at once: the outer drain
+    takes the new work, so the stack depth stays constant.
+    """
+    if cluster._draining:
+        return []
+    cluster._draining = True
+    made: list[Pod] = []
+    queue = cluster._work_queue
+    try:
+        while queue:
+            key = next(iter(queue))
+            ordinals = queue.pop(key)
+            workload = cluster.workloads.get(key)
+            if workload is not None:
+                made += workload._reconcile(cluster, ordinals)
+    except BaseException:
+        queue.clear()
+        raise
+    finally:
+        cluster._draining = False
+    return made
+
+
+def reconcile_workload(cluster: Cluster, key: str, gone: str | None = None) -> list[Pod]:
+    """Let the controller of workload ``key`` act now (``gone``: the pod that went).
+
+    Returns the pods created, those of other workloads the change woke included.
+    """
+    wake(cluster, key, gone)
+    return run_queue(cluster)
 
 
 def reconcile_all(cluster: Cluster) -> list[Pod]:
     """Let the scheduler retry Pending pods, then every controller act (after a change)."""
-    cluster._retry_pending()
-    made: list[Pod] = []
-    for workload in list(cluster.workloads.values()):
-        made += workload.reconcile(cluster)
-    return made
+    draining = cluster._draining
+    cluster._draining = True  # pods that start now wake their controllers, queued
+    try:
+        cluster._retry_pending()
+    finally:
+        cluster._draining = draining
+    for key in cluster.workloads:
+        cluster._work_queue[key] = None
+    return run_queue(cluster)
