@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import shutil
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rosim
+from rosim.fs.overlay import DiffStyle, overlay_changes
 from tests.conftest import DEMO_FILES, outcome, started
 
 
@@ -71,6 +73,34 @@ def test_recreated_directory_is_opaque(rw_ctr):
     docker.run(write, "/etc/app/new.conf")
     assert docker.diff() == [("C", "/etc"), ("C", "/etc/app"), ("D", "/etc/app/app.conf"),
                              ("A", "/etc/app/new.conf")]
+
+
+def test_one_upper_layer_read_by_each_tools_rules(rw_ctr):
+    """One walk of the upper layer, three readings: an opaque directory is D then
+    its contents (the layer itself), D alone (podman), C plus a D per hidden image
+    entry (docker); a directory over an image file is D only for podman; a
+    DiffRules given directly is followed, its hidden paths left out."""
+    rw_ctr.run(os.remove, "/etc/passwd")
+    rw_ctr.run(os.mkdir, "/etc/passwd")
+    rw_ctr.run(write, "/etc/passwd/x")
+    rw_ctr.run(shutil.rmtree, "/etc/app")
+    rw_ctr.run(os.mkdir, "/etc/app")
+    rw_ctr.run(write, "/etc/app/new.conf")
+    rw_ctr.run(os.chmod, "/usr/bin", 0o700)
+    root, dev = rw_ctr._root, rw_ctr._upper.dev
+    assert overlay_changes(root, dev, DiffStyle.UPPER) == [
+        ("C", "/etc"), ("D", "/etc/app"), ("A", "/etc/app/new.conf"),
+        ("C", "/etc/passwd"), ("A", "/etc/passwd/x"), ("C", "/usr"), ("C", "/usr/bin")]
+    assert overlay_changes(root, dev, DiffStyle.PODMAN) == [
+        ("C", "/etc"), ("D", "/etc/app"), ("D", "/etc/passwd"), ("C", "/usr"),
+        ("C", "/usr/bin")]
+    assert overlay_changes(root, dev, "docker") == [
+        ("C", "/etc"), ("C", "/etc/app"), ("D", "/etc/app/app.conf"),
+        ("A", "/etc/app/new.conf"), ("C", "/etc/passwd"), ("A", "/etc/passwd/x"),
+        ("C", "/usr"), ("C", "/usr/bin")]
+    rules = dataclasses.replace(DiffStyle.PODMAN.rules, hidden=frozenset({"/usr/bin"}))
+    assert overlay_changes(root, dev, rules) == [
+        ("C", "/etc"), ("D", "/etc/app"), ("D", "/etc/passwd"), ("C", "/usr")]
 
 
 def test_renaming_an_image_directory_is_exdev(rw_ctr):

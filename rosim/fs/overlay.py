@@ -18,12 +18,13 @@ The upper (writable) layer is implicit in the tree:
 * a directory re-created where the image had one is *opaque*.
 
 :func:`overlay_changes` turns that into ``podman diff``'s or ``docker diff``'s
-A/C/D list.
+A/C/D list: one walk of the upper layer, with each tool's :class:`DiffRules`.
 """
 
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from enum import StrEnum
 from stat import S_IFDIR, S_IFLNK, S_IFREG
 from typing import TYPE_CHECKING, NamedTuple
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Change",
     "ChangeKind",
+    "DiffRules",
     "DiffStyle",
+    "DirChange",
     "LowerDir",
     "LowerFile",
     "is_opaque",
@@ -195,102 +198,106 @@ PODMAN_HIDDEN = frozenset({
 })
 
 
+class DirChange(StrEnum):
+    """When an image directory itself is listed as ``C``.
+
+    ``copied-up``: once the upper layer holds a copy of it, that is after a
+    change of its own metadata or of one of its entries (what the kernel
+    keeps, and what containers/storage reports). ``listed-or-owner``: only
+    when something below it is listed or its mode or owner differs from the
+    image's (Docker 20.10's overlay2 compares the two layers' metadata).
+    """
+
+    COPIED_UP = "copied-up"
+    LISTED_OR_OWNER = "listed-or-owner"
+
+
+@dataclass(frozen=True)
+class DiffRules:
+    """How one tool reads the upper layer into its A/C/D list.
+
+    Rules common to every tool: a whiteout is ``D``; any other upper entry
+    is ``C`` if the image has that path and ``A`` if not; an image directory
+    on the way to a listed change is ``C``; mounts are not part of the upper
+    layer. The fields are where the tools differ:
+
+    ``opaque``: the kind listed for an opaque directory over an image
+    directory. ``opaque_hides``: after it, a ``D`` for each image entry the
+    opaque directory hides. ``opaque_contents``: whether what an opaque
+    directory holds is listed. ``replaced_file_deleted``: a directory made
+    where the image had a file or symlink is ``D`` (listed like an opaque
+    directory) rather than ``C``. ``dir_change``: see :class:`DirChange`.
+    ``hidden``: paths never listed (the runtime's own mount points).
+    """
+
+    opaque: ChangeKind = ChangeKind.DELETED
+    opaque_hides: bool = False
+    opaque_contents: bool = True
+    replaced_file_deleted: bool = False
+    dir_change: DirChange = DirChange.COPIED_UP
+    hidden: frozenset[str] = frozenset()
+
+
 class DiffStyle(StrEnum):
-    """How a change list is read from the upper layer.
+    """Which tool's :class:`DiffRules` a change list follows.
 
     ``upper``: the upper layer itself, entry by entry (what the kernel
-    holds). ``podman``: ``podman diff`` (containers/storage): an opaque
-    directory is ``D`` and what lies inside it is not listed; the runtime's
-    own mount points are left out. ``docker``: ``docker diff`` (Docker 20.10's
-    overlay2): an opaque directory is ``C`` followed by a ``D`` for each image
-    entry it hides, and an image directory is ``C`` only when something below
-    it is listed or its mode or owner changed.
+    holds): an opaque directory over an image directory is ``D`` followed by
+    what it holds. ``podman``: ``podman diff`` (containers/storage): an opaque
+    directory, or one that replaced an image file, is ``D`` and what lies
+    inside it is not listed; the runtime's own mount points are left out.
+    ``docker``: ``docker diff`` (Docker 20.10's overlay2): an opaque directory
+    is ``C`` followed by a ``D`` for each image entry it hides, and an image
+    directory is ``C`` only when something below it is listed or its mode or
+    owner changed.
     """
 
     UPPER = "upper"
     PODMAN = "podman"
     DOCKER = "docker"
 
+    @property
+    def rules(self) -> DiffRules:
+        """The :class:`DiffRules` of this style."""
+        return _RULES[self]
+
+
+_RULES = {
+    DiffStyle.UPPER: DiffRules(),
+    DiffStyle.PODMAN: DiffRules(opaque_contents=False, replaced_file_deleted=True,
+                                hidden=PODMAN_HIDDEN),
+    DiffStyle.DOCKER: DiffRules(opaque=ChangeKind.CHANGED, opaque_hides=True,
+                                dir_change=DirChange.LISTED_OR_OWNER),
+}
+
 
 def overlay_changes(root: LowerDir, overlay_dev: int,
-                    style: DiffStyle | str = DiffStyle.UPPER) -> list[Change]:
-    """Return the upper layer as an A/C/D list, sorted by path (see :class:`DiffStyle`).
+                    style: DiffStyle | DiffRules | str = DiffStyle.UPPER) -> list[Change]:
+    """Return the upper layer as an A/C/D list, sorted by path.
 
-    Rules common to every style: a whiteout is ``D``; any other upper entry
-    is ``C`` if the image has that path and ``A`` if not. ``upper`` and
-    ``podman``: an image directory on the way to a change is ``C``. Mounts
-    (tmpfs, volumes, bind files) are not part of the upper layer.
+    ``style`` is a :class:`DiffStyle` (or its value) or a :class:`DiffRules`.
     """
-    style = DiffStyle(style)
-    if style is DiffStyle.DOCKER:
-        return _docker_changes(root, overlay_dev)
-    podman = style is DiffStyle.PODMAN
-    tree = root.tree
-    changes: list[Change] = []
-
-    def upper(node: FakeFile, path: str) -> None:
-        lower_entry = tree.entry(path)
-        if is_opaque(node) and lower_entry is not None and (
-                podman or lower_entry.kind is EntryKind.DIR):
-            changes.append(Change(ChangeKind.DELETED, path))
-            if podman:
-                return
-        elif not getattr(node, "rosim_runtime", False):
-            kind = ChangeKind.CHANGED if tree.entry(path) is not None else ChangeKind.ADDED
-            changes.append(Change(kind, path))
-        if node.st_mode & S_IFDIR == S_IFDIR and not isinstance(node, LowerDir):
-            for name, child in node._entries.items():
-                if child.st_dev == overlay_dev:
-                    upper(child, path.rstrip("/") + "/" + name)
-
-    def lower(directory: LowerDir, path: str) -> bool:
-        changed = directory.meta_changed
-        if not directory.loaded:
-            return changed
-        prefix = path.rstrip("/") + "/"
-        for name in directory.whiteouts:
-            changes.append(Change(ChangeKind.DELETED, prefix + name))
-            changed = True
-        for name, child in directory._entries.items():
-            if child.st_dev != overlay_dev:
-                continue
-            child_path = prefix + name
-            if isinstance(child, LowerDir):
-                mark = len(changes)
-                if lower(child, child_path):
-                    changes.insert(mark, Change(ChangeKind.CHANGED, child_path))
-                    changed = True
-            elif isinstance(child, LowerFile):
-                if child.copied_up:
-                    upper(child, child_path)
-                    changed = True
-            else:
-                upper(child, child_path)
-                changed = True
-        return changed
-
-    lower(root, "/")
-    if podman:
-        changes = [c for c in changes if c.path not in PODMAN_HIDDEN]
-    return sorted(changes, key=lambda c: c.path)
-
-
-def _docker_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
-    """``docker diff`` of the upper layer (see :class:`DiffStyle`)."""
+    rules = style if isinstance(style, DiffRules) else DiffStyle(style).rules
     tree = root.tree
     changes: list[Change] = []
 
     def upper(node: FakeFile, path: str) -> None:
         entry = tree.entry(path)
-        if getattr(node, "rosim_runtime", False):
-            pass
-        else:
-            changes.append(Change(ChangeKind.CHANGED if entry is not None else ChangeKind.ADDED,
-                                  path))
-        if node.st_mode & S_IFDIR != S_IFDIR or isinstance(node, LowerDir):
+        is_dir = node.st_mode & S_IFDIR == S_IFDIR
+        opaque = is_opaque(node) and entry is not None and (
+            entry.kind is EntryKind.DIR or rules.replaced_file_deleted)
+        if opaque:
+            kind = rules.opaque if entry.kind is EntryKind.DIR else ChangeKind.DELETED
+            changes.append(Change(kind, path))
+            if not rules.opaque_contents:
+                return
+        elif not getattr(node, "rosim_runtime", False):
+            kind = ChangeKind.CHANGED if entry is not None else ChangeKind.ADDED
+            changes.append(Change(kind, path))
+        if not is_dir or isinstance(node, LowerDir):
             return
         prefix = path.rstrip("/") + "/"
-        if is_opaque(node) and entry is not None and entry.kind is EntryKind.DIR:
+        if opaque and rules.opaque_hides and entry.kind is EntryKind.DIR:
             for name in tree.children(path):
                 if name not in node._entries:
                     changes.append(Change(ChangeKind.DELETED, prefix + name))
@@ -298,7 +305,16 @@ def _docker_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
             if child.st_dev == overlay_dev:
                 upper(child, prefix + name)
 
+    def own_change(directory: LowerDir, path: str) -> bool:
+        if rules.dir_change is DirChange.COPIED_UP:
+            return directory.meta_changed
+        entry = tree.entry(path)
+        return entry is not None and (
+            (directory.st_mode & 0o7777) != (entry.mode & 0o7777)
+            or directory.st_uid != entry.uid or directory.st_gid != entry.gid)
+
     def lower(directory: LowerDir, path: str) -> bool:
+        """List what changed below ``directory``; True if anything was listed."""
         if not directory.loaded:
             return False
         listed = False
@@ -312,11 +328,7 @@ def _docker_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
             child_path = prefix + name
             if isinstance(child, LowerDir):
                 mark = len(changes)
-                entry = tree.entry(child_path)
-                meta = entry is not None and (
-                    (child.st_mode & 0o7777) != (entry.mode & 0o7777)
-                    or child.st_uid != entry.uid or child.st_gid != entry.gid)
-                if lower(child, child_path) or meta:
+                if lower(child, child_path) or own_change(child, child_path):
                     changes.insert(mark, Change(ChangeKind.CHANGED, child_path))
                     listed = True
             elif isinstance(child, LowerFile):
@@ -329,4 +341,6 @@ def _docker_changes(root: LowerDir, overlay_dev: int) -> list[Change]:
         return listed
 
     lower(root, "/")
+    if rules.hidden:
+        changes = [c for c in changes if c.path not in rules.hidden]
     return sorted(changes, key=lambda c: c.path)

@@ -32,7 +32,6 @@ from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
 from rosim.fs.overlay import (
-    PODMAN_HIDDEN,
     Change,
     ChangeKind,
     DiffStyle,
@@ -525,9 +524,8 @@ class Container:
         style = DiffStyle.DOCKER if self.runtime.profile is Profile.DOCKER else DiffStyle.PODMAN
         changes = overlay_changes(self._root, self._upper.dev, style)
         listed = {c.path for c in changes}
-        hidden = PODMAN_HIDDEN if style is DiffStyle.PODMAN else frozenset()
         for path, kind in self._mount_point_changes().items():
-            if path not in listed and path not in hidden:
+            if path not in listed and path not in style.rules.hidden:
                 changes.append(Change(kind, path))
         return sorted(changes, key=lambda c: c.path)
 
