@@ -301,6 +301,42 @@ def test_other_kinds_are_ignored_and_lists_are_read():
     assert "readOnlyRootFilesystem: true" in report.fixed()["<manifest>"]
 
 
+def test_kinds_only_inspected_are_checked_through_the_clusters_table():
+    """ReplicaSet, ReplicationController and CronJob pods are linted at the path
+    rosim.pod_templates gives; a field the API server refuses is a one-line error."""
+    text = textwrap.dedent("""\
+        apiVersion: v1
+        kind: ReplicationController
+        metadata: {name: rc}
+        spec:
+          selector: {app: rc}
+          template:
+            metadata: {labels: {app: rc}}
+            spec: {containers: [{name: b, image: nginx}]}
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: nightly}
+        spec:
+          schedule: "@daily"
+          jobTemplate:
+            spec:
+              template:
+                spec:
+                  restartPolicy: OnFailure
+                  containers: [{name: c, image: redis}]
+        """)
+    report = rosim.check_manifests(text, lint_only=True)
+    assert {(f.workload, f.field) for f in report.findings if f.rule == "RO001"} == {
+        ("ReplicationController/rc", "spec.template.spec.containers[0].securityContext"),
+        ("CronJob/nightly", "spec.jobTemplate.spec.template.spec.containers[0].securityContext"),
+    }
+    with pytest.raises(rosim.ConfigError, match=r"^bad.yaml: CronJob \"nightly\": strict "
+                                                r"decoding error: unknown field \"spec.sched"):
+        rosim.check_manifests({"bad.yaml": text.replace("schedule:", "sched:")},
+                              lint_only=True)
+
+
 def test_two_containers_writing_tmp_get_volumes_of_their_own():
     """Each container's /tmp is its own emptyDir; the names do not clash."""
     text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"

@@ -165,6 +165,65 @@ def test_pod_templates_give_each_workloads_pod_spec_and_its_path():
     assert (pod[0].kind, pod[0].path) == ("Pod", "spec")
 
 
+TEMPLATE_ONLY = """\
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs}
+spec:
+  selector: {matchLabels: {app: rs}}
+  template:
+    metadata: {labels: {app: rs}}
+    spec: {containers: [{name: a, image: redis}]}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: rc, namespace: legacy}
+spec:
+  selector: {app: rc}
+  template:
+    metadata: {labels: {app: rc}}
+    spec: {containers: [{name: b, image: nginx}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: c, image: busybox}]
+"""
+
+
+def test_pod_templates_read_kinds_the_cluster_does_not_run():
+    """ReplicaSet, ReplicationController and CronJob: pod_templates reads their
+    templates, checked strictly; Cluster.apply lists them as ignored."""
+    templates = rosim.pod_templates(TEMPLATE_ONLY)
+    assert [(t.kind, t.name, t.namespace, t.path, t.document, t.spec.containers[0].image)
+            for t in templates] == [
+        ("ReplicaSet", "rs", "default", "spec.template.spec", 0, "redis"),
+        ("ReplicationController", "rc", "legacy", "spec.template.spec", 1, "nginx"),
+        ("CronJob", "nightly", "default", "spec.jobTemplate.spec.template.spec", 2, "busybox"),
+    ]
+    result = rosim.Cluster(nodes=1, images=IMAGES).apply(TEMPLATE_ONLY)
+    assert result.ignored == ("replicaset.apps/rs", "replicationcontroller/rc",
+                              "cronjob.batch/nightly")
+    bad = TEMPLATE_ONLY.replace('schedule: "0 3 * * *"', 'schedule: "0 3 * * *"\n  schedul: x')
+    with pytest.raises(rosim.ConfigError, match='CronJob "nightly": strict decoding error: '
+                                                'unknown field "spec.schedul"'):
+        rosim.pod_templates(bad)
+    with pytest.raises(rosim.ConfigError, match='no matches for kind "CronJob" in version '
+                                                '"batch/v1beta1"'):
+        rosim.pod_templates(TEMPLATE_ONLY.replace("batch/v1", "batch/v1beta1"))
+    with pytest.raises(rosim.ConfigError, match=r"CronJob \"nightly\": spec.jobTemplate: "
+                                                "Required value"):
+        rosim.pod_templates({"apiVersion": "batch/v1", "kind": "CronJob",
+                             "metadata": {"name": "nightly"}, "spec": {"schedule": "@daily"}})
+
+
 def test_manifest_files_and_bad_sources():
     """A missing file and a non-manifest value are ConfigErrors naming them."""
     with pytest.raises(rosim.ConfigError, match="cannot be read"):

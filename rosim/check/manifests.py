@@ -1,12 +1,14 @@
 """Kubernetes manifests as ``rosim check`` reads them: workloads and their pod templates.
 
 A manifest file holds one or more YAML documents. Each document of a
-workload kind carries a pod template; :func:`pod_template_path` says where
-(``spec`` for a Pod, ``spec.template.spec`` for a Deployment, ReplicaSet,
-StatefulSet, DaemonSet, Job or ReplicationController,
-``spec.jobTemplate.spec.template.spec`` for a CronJob). Every other kind
-(Service, ConfigMap, ...) is listed as ignored. A ``kind: List`` document's
-``items`` are read one by one.
+workload kind carries a pod template; the cluster's
+:func:`~rosim.cluster.manifests.pod_templates`, the one table of those
+kinds, says where (``spec`` for a Pod, ``spec.template.spec`` for a
+Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or
+ReplicationController, ``spec.jobTemplate.spec.template.spec`` for a
+CronJob) and checks every document as strictly as the API server would.
+Every other kind (Service, ConfigMap, ...) is listed as ignored. A ``kind:
+List`` document's ``items`` are read one by one.
 
 Each document is read twice: once by the project's safe loader (size, depth
 and alias limits, repeated keys refused) for the values, and once by a
@@ -32,31 +34,7 @@ from typing import Any
 from rosim._errors import ManifestError
 from rosim._yaml import load_yaml_documents
 
-__all__ = ["ManifestFile", "Workload", "WORKLOAD_KINDS", "load_workloads",
-           "pod_template_path", "round_trip_yaml"]
-
-#: Where each workload kind keeps its pod spec.
-WORKLOAD_KINDS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
-
-
-def pod_template_path(document: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """The keys from a document to its pod spec, or None for a kind without pods.
-
-    The cluster's :func:`~rosim.cluster.manifests.pod_templates` knows the
-    kinds rosim runs; this table adds the ones it only inspects (CronJob,
-    ReplicaSet, ReplicationController).
-    """
-    return WORKLOAD_KINDS.get(str(document.get("kind", "")))
-
+__all__ = ["ManifestFile", "Workload", "load_workloads", "round_trip_yaml"]
 
 def _validated_paths(documents: list[Any], source: str) -> dict[int, tuple[str, ...]]:
     """Check every document strictly, as the API server would; pod spec paths by index.
@@ -207,7 +185,7 @@ def _add(manifest: ManifestFile, doc: Any, index: int, line: int, item: int | No
     name = metadata.get("name") or metadata.get("generateName") or ""
     if not isinstance(name, str):
         raise ManifestError(f"{where}: metadata.name(={name!r}) must be a string.")
-    path = validated or pod_template_path(doc)
+    path = validated
     if path is None:
         manifest.ignored.append(f"{kind}/{name or '?'}")
         return

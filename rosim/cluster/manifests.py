@@ -19,7 +19,8 @@ an unknown field is a :class:`~rosim.ConfigError` naming its path.
 
 :func:`pod_templates` gives the pod spec of every workload of a manifest,
 with the field path of that spec, for tools that inspect pods without
-running them:
+running them (it also reads the pod templates of ReplicaSet,
+ReplicationController and CronJob, which the cluster does not run):
 
 >>> text = '''
 ... apiVersion: apps/v1
@@ -275,17 +276,59 @@ def _flatten(documents: list[object]) -> list[object]:
     return out
 
 
-def pod_templates(source: ManifestSource) -> list[PodTemplate]:
-    """The pod spec of every workload (Pod, Deployment, StatefulSet, DaemonSet, Job).
+#: Kinds the cluster does not run whose pod templates :func:`pod_templates`
+#: reads all the same: their apiVersion and the field path of the pod spec.
+_TEMPLATE_ONLY = {
+    "ReplicaSet": ("apps/v1", "spec.template.spec"),
+    "ReplicationController": ("v1", "spec.template.spec"),
+    "CronJob": ("batch/v1", "spec.jobTemplate.spec.template.spec"),
+}
 
-    Other objects are read and checked too, then left out.
+
+def pod_templates(source: ManifestSource) -> list[PodTemplate]:
+    """The pod spec of every workload of ``source``, with its field path.
+
+    The kinds the cluster runs (Pod, Deployment, StatefulSet, DaemonSet,
+    Job) and three it does not run but whose pod templates are read here all
+    the same, for tools that inspect pods: ReplicaSet, ReplicationController
+    (``spec.template.spec``) and CronJob
+    (``spec.jobTemplate.spec.template.spec``); ``Cluster.apply`` lists those
+    three as ignored. Every object is checked as strictly as the API server
+    would; objects without pods are then left out.
     """
     templates = []
-    for index, obj in enumerate(read_manifests(source)):
+    for index, document in enumerate(_flatten(_documents(source))):
+        obj = _parse(document, index)
         if isinstance(obj, WorkloadSpec):
             templates.append(PodTemplate(obj.kind.value, obj.name, obj.namespace, obj.path,
                                          obj.template, index))
+        elif isinstance(obj, IgnoredObject) and obj.kind in _TEMPLATE_ONLY:
+            templates.append(_template_only(document, obj, index))  # type: ignore[arg-type]
     return templates
+
+
+def _template_only(document: Mapping[str, Any], obj: IgnoredObject, index: int) -> PodTemplate:
+    """The pod template of a ReplicaSet, ReplicationController or CronJob."""
+    version, path = _TEMPLATE_ONLY[obj.kind]
+    label = f'{obj.kind} "{obj.name}"'
+    if obj.api_version != version:
+        raise ConfigError(f'{label}: no matches for kind "{obj.kind}" in version '
+                          f'"{obj.api_version}" (use apiVersion: {version}).')
+    try:
+        check_fields(document, obj.kind, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+    keys = path.split(".")
+    node: Any = document
+    for depth, key in enumerate(keys[:-1], 1):
+        node = node.get(key)
+        if not isinstance(node, Mapping):
+            raise ConfigError(f"{label}: {'.'.join(keys[:depth])}: Required value.")
+    meta = document.get("metadata") or {}
+    namespace = meta.get("namespace") or "default"
+    tmeta = node.get("metadata") or {}
+    spec = parse_pod_spec(obj.name, {**tmeta, "namespace": namespace}, node.get("spec"), path)
+    return PodTemplate(obj.kind, obj.name, namespace, path, spec, index)
 
 
 def _parse(document: object, index: int) -> ManifestObject:

@@ -95,6 +95,13 @@ _TABLES: dict[str, dict[str, str]] = {
         "ttlSecondsAfterFinished", "completionMode", "suspend", "podFailurePolicy",
         "podReplacementPolicy", "successPolicy", "managedBy")}
     | {"template": "PodTemplateSpec"},
+    "ReplicaSetSpec": {k: _ANY for k in ("replicas", "selector", "minReadySeconds")}
+    | {"template": "PodTemplateSpec"},  # ReplicationControllerSpec has the same fields
+    "CronJobSpec": {k: _ANY for k in (
+        "schedule", "timeZone", "startingDeadlineSeconds", "concurrencyPolicy", "suspend",
+        "successfulJobsHistoryLimit", "failedJobsHistoryLimit")}
+    | {"jobTemplate": "JobTemplateSpec"},
+    "JobTemplateSpec": {"metadata": "ObjectMeta", "spec": "JobSpec"},
     "ClaimTemplate": {"apiVersion": _ANY, "kind": _ANY, "metadata": "ObjectMeta",
                       "spec": "ClaimSpec", "status": _ANY},
     "ClaimSpec": {k: _ANY for k in (
@@ -115,6 +122,9 @@ _TOP: dict[str, dict[str, str]] = {
     "StatefulSet": {"spec": "StatefulSetSpec"},
     "DaemonSet": {"spec": "DaemonSetSpec"},
     "Job": {"spec": "JobSpec"},
+    "ReplicaSet": {"spec": "ReplicaSetSpec"},
+    "ReplicationController": {"spec": "ReplicaSetSpec"},
+    "CronJob": {"spec": "CronJobSpec"},
     "PersistentVolumeClaim": {"spec": "ClaimSpec"},
     "PersistentVolume": {"spec": "PersistentVolumeSpec"},
     "StorageClass": {k: _ANY for k in (
@@ -156,5 +166,6 @@ def check_fields(data: Any, type_name: str, where: str) -> None:
 
 
 def known_kinds() -> tuple[str, ...]:
-    """The kinds whose fields are checked (those rosim runs or stores)."""
+    """The kinds whose fields are checked (those rosim runs or stores, and
+    those whose pod templates :func:`~rosim.cluster.manifests.pod_templates` reads)."""
     return tuple(_TOP)
