@@ -13,29 +13,13 @@ import jsonschema
 import pytest
 import yaml
 
+from rosim.check.exercise import CAPSTONE_MANIFEST
 from rosim.cli import main
 
 DATA = Path(__file__).parent / "data"
-MANIFEST = """\
-# Front end of the shop.
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: shop   # selected by the Service
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: shop}
-  template:
-    metadata:
-      labels: {app: shop}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.25   # pinned
-          ports:
-            - containerPort: 80
-"""
+#: The capstone of notebook 05 cut to its front end: the Deployment with its nginx
+#: container only (the worker container and the Service left out).
+MANIFEST = CAPSTONE_MANIFEST.split("        - name: worker\n")[0]
 CLEAN = """\
 apiVersion: v1
 kind: Pod
@@ -65,6 +49,16 @@ def shop(tmp_path):
     path = tmp_path / "shop.yaml"
     path.write_text(MANIFEST)
     return path
+
+
+def test_the_front_end_is_the_capstones_deployment():
+    """MANIFEST is the capstone's first lines, up to its worker: one Deployment, one
+    container, three commented lines."""
+    assert CAPSTONE_MANIFEST.startswith(MANIFEST)
+    (doc,) = yaml.safe_load_all(MANIFEST)
+    assert doc["kind"] == "Deployment"
+    assert [c["name"] for c in doc["spec"]["template"]["spec"]["containers"]] == ["web"]
+    assert len([line for line in MANIFEST.splitlines() if "#" in line]) == 3
 
 
 def _run(capsys, *argv):
@@ -130,9 +124,9 @@ def test_fix_rewrites_in_place_keeping_comments(capsys, shop):
     """--fix writes the fix into the file: comments and key order kept, nothing else."""
     status, out, _ = _run(capsys, shop, "--fix")
     text = shop.read_text()
-    assert text.startswith("# Front end of the shop.\napiVersion: apps/v1\nkind: Deployment\n")
-    assert "  name: shop   # selected by the Service\n" in text
-    assert "image: nginx:1.25   # pinned" in text
+    first, api = MANIFEST.splitlines()[:2]
+    assert text.startswith(f"{first}\n{api}\nkind: Deployment\n") and first.startswith("# ")
+    assert all(f"{line}\n" in text for line in MANIFEST.splitlines() if "#" in line)
     doc = yaml.safe_load(text)
     web = doc["spec"]["template"]["spec"]["containers"][0]
     assert web["securityContext"]["readOnlyRootFilesystem"] is True
