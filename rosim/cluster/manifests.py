@@ -365,7 +365,7 @@ def _parse(document: object, index: int) -> ManifestObject:
         return _workload(WorkloadKind(kind), name, meta, document)
     spec = document.get("spec") or {}
     if kind == "PersistentVolumeClaim":
-        return _claim(name, spec, "spec", namespace)
+        return _claim(name, spec, "spec", namespace, meta.get("annotations"))
     if kind == "PersistentVolume":
         return _volume(name, spec)
     if kind == "StorageClass":
@@ -478,7 +478,8 @@ def _claim_template(raw: Any, where: str, namespace: str) -> ClaimSpec:
     name = (raw.get("metadata") or {}).get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}.metadata.name(={name!r}) must be a non-empty string.")
-    return _claim(name, raw.get("spec") or {}, f"{where}.spec", namespace)
+    return _claim(name, raw.get("spec") or {}, f"{where}.spec", namespace,
+                  (raw.get("metadata") or {}).get("annotations"))
 
 
 def _modes(value: Any, where: str) -> tuple[str, ...]:
@@ -492,7 +493,13 @@ def _modes(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _claim(name: str, spec: Mapping[str, Any], where: str, namespace: str) -> ClaimSpec:
+#: The claim's storage class as an annotation (before ``storageClassName``
+#: existed); the PV controller still reads it first.
+_BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
+
+
+def _claim(name: str, spec: Mapping[str, Any], where: str, namespace: str,
+           annotations: Any = None) -> ClaimSpec:
     requests = ((spec.get("resources") or {}).get("requests") or {})
     storage = requests.get("storage")
     if storage is None:
@@ -502,6 +509,8 @@ def _claim(name: str, spec: Mapping[str, Any], where: str, namespace: str) -> Cl
     storage_class = spec.get("storageClassName")
     if storage_class is not None and not isinstance(storage_class, str):
         raise ConfigError(f"{where}.storageClassName(={storage_class!r}) must be a string.")
+    if isinstance(annotations, Mapping) and _BETA_CLASS in annotations:
+        storage_class = str(annotations[_BETA_CLASS])
     return ClaimSpec(name, size, _modes(spec.get("accessModes"), where), storage_class,
                      str(spec.get("volumeName") or ""), namespace)
 
