@@ -43,7 +43,7 @@ from rosim.fs.overlay import (
 from rosim.runtime import sqlite
 from rosim.runtime.patching import close_leftovers, in_container, inside, open_file_ids
 from rosim.runtime.process import run_as_process
-from rosim.runtime.profiles import PlannedMount, Profile
+from rosim.runtime.profiles import DEV_NODES, PlannedMount, Profile
 from rosim.runtime.worker import on_worker, worker
 from rosim.shell.result import ExecResult
 
@@ -663,7 +663,30 @@ class Container:
         root = k.new_directory(name, mode, device.dev)
         if plan.options.tmpcopyup:
             self._copy_up_into(plan.destination, root)
+        if plan.destination == "/dev" and plan.origin == "runtime":
+            self._make_dev_nodes(root)
         return root, device.dev
+
+    def _make_dev_nodes(self, dev: FakeDirectory) -> None:
+        """runc's devices, links and mount points in ``/dev`` (see ``DEV_NODES``)."""
+        k = self._kernel
+        taken = {p.destination for p in self._plan if p.origin == "user"}
+        for spec in DEV_NODES:
+            if "/dev/" + spec.path in taken:
+                continue
+            parent_path, _, name = spec.path.rpartition("/")
+            parent = k.child(dev, parent_path) if parent_path else dev
+            if parent is None:
+                continue
+            if S_ISDIR(spec.mode):
+                node: FakeFile = k.new_directory(name, spec.mode, dev.st_dev)
+            elif S_ISLNK(spec.mode):
+                node = FakeFile(name, spec.mode, spec.target, filesystem=k)
+                node.st_dev = dev.st_dev
+            else:
+                node = k.new_file(name, b"", 0, dev.st_dev)
+                node.st_mode = spec.mode
+            k.attach(parent, node)  # type: ignore[arg-type]
 
     def _copy_up_into(self, destination: str, root: FakeDirectory) -> None:
         """runc's ``tmpcopyup``: copy the image's files at the path into the tmpfs."""

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from stat import S_IFCHR, S_IFDIR, S_IFLNK
 
 from rosim.fs.mounts import FsType, MountOptions, parse_options
 
-__all__ = ["PlannedMount", "Profile", "default_mounts"]
+__all__ = ["DEV_NODES", "DevNode", "PlannedMount", "Profile", "default_mounts"]
 
 
 class Profile(StrEnum):
@@ -57,6 +58,56 @@ class PlannedMount:
 
 
 _TMPFS = FsType.TMPFS
+
+
+@dataclass(frozen=True)
+class DevNode:
+    """An entry runc makes in a container's ``/dev`` tmpfs.
+
+    ``path`` is relative to ``/dev``; ``mode`` carries the file type (a
+    character device, a symbolic link to ``target``, or a directory where the
+    runtime mounts ``devpts`` or ``mqueue``); ``rdev`` is a device's
+    ``(major, minor)``.
+    """
+
+    path: str
+    mode: int
+    target: str = ""
+    rdev: tuple[int, int] = (0, 0)
+
+
+def _chr(path: str, major: int, minor: int) -> DevNode:
+    return DevNode(path, S_IFCHR | 0o666, rdev=(major, minor))
+
+
+def _link(path: str, target: str) -> DevNode:
+    return DevNode(path, S_IFLNK | 0o777, target)
+
+
+#: What ``ls -la /dev`` shows in a container besides ``shm``, the same under
+#: Docker 20.10, Podman 4.3.1 (rw and ``--read-only``) and a default ``runc
+#: spec`` with runc 1.1.5 (checked here; CRI-O's default spec has the same
+#: mounts): runc's default devices, its ``/dev/fd`` and ``std*`` links, the
+#: ``ptmx`` link into the ``devpts`` mount at ``/dev/pts`` and the ``mqueue``
+#: mount. runc also links ``/dev/core`` to ``/proc/kcore`` where the host has
+#: ``/proc/kcore`` (this project's machines do not). A privileged container
+#: gets every host device as well; rosim does not model those.
+DEV_NODES: tuple[DevNode, ...] = (
+    _link("fd", "/proc/self/fd"),
+    _chr("full", 1, 7),
+    DevNode("mqueue", S_IFDIR | 0o1777),
+    _chr("null", 1, 3),
+    _link("ptmx", "pts/ptmx"),
+    DevNode("pts", S_IFDIR | 0o755),
+    _chr("pts/ptmx", 5, 2),
+    _chr("random", 1, 8),
+    _link("stderr", "/proc/self/fd/2"),
+    _link("stdin", "/proc/self/fd/0"),
+    _link("stdout", "/proc/self/fd/1"),
+    _chr("tty", 5, 0),
+    _chr("urandom", 1, 9),
+    _chr("zero", 1, 5),
+)
 
 
 def _opts(*names: str, mode: int | None = None, size: int | None = None) -> MountOptions:

@@ -315,6 +315,18 @@ def _oci_options(opts: rosim.MountOptions, *, tmpfs: bool) -> list[str]:
     return out
 
 
+#: The mounts every runtime's default spec puts in ``/dev`` besides ``/dev/shm``
+#: (Docker, Podman, CRI-O and ``runc spec``), which rosim shows as directories
+#: rather than mounts; without ``gid=5``, which the one-uid user namespace
+#: here cannot map (runc's rootless spec drops it too).
+RUNTIME_DEV_MOUNTS = (
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+     "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+     "options": ["nosuid", "noexec", "nodev"]},
+)
+
+
 def _oci_mounts(setup: Setup, ctr: rosim.Container, state_dir: str,
                 host_binds: list[str]) -> list[dict[str, Any]]:
     """The rosim container's mount table as OCI mounts (plus the host's /usr).
@@ -344,6 +356,8 @@ def _oci_mounts(setup: Setup, ctr: rosim.Container, state_dir: str,
         elif entry.fstype is FsType.TMPFS:
             out.append({"destination": dest, "type": "tmpfs", "source": entry.source,
                         "options": _oci_options(opts, tmpfs=True)})
+            if dest == "/dev" and entry.origin == "runtime":
+                out += RUNTIME_DEV_MOUNTS
         elif entry.fstype is FsType.BIND:
             user = user_binds.get(dest)
             if user is None:
