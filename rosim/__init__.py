@@ -51,6 +51,7 @@ from rosim.cluster.dataloss import (
     run_app_story,
     survival_table,
 )
+from rosim.cluster.images import ImageGCPolicy, NodeImage, image_size, node_images
 from rosim.cluster.kubelet import NodeDisk, PodUsage
 from rosim.cluster.manifests import (
     ClaimSpec,
@@ -201,6 +202,7 @@ __all__ = [
     "IgnoredObject",
     "Image",
     "ImageError",
+    "ImageGCPolicy",
     "Implant",
     "InvalidPathError",
     "InvalidSizeError",
@@ -214,6 +216,7 @@ __all__ = [
     "MountOptions",
     "Node",
     "NodeDisk",
+    "NodeImage",
     "PersistentVolume",
     "PersistentVolumeSpec",
     "Pod",
@@ -282,8 +285,10 @@ __all__ = [
     "format_size",
     "host_guard",
     "image_from_tar",
+    "image_size",
     "load_ipython_extension",
     "loss_summary",
+    "node_images",
     "parse_quantity",
     "parse_size",
     "plot_backdoors",

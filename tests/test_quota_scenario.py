@@ -12,10 +12,17 @@ MiB = 1024**2
 GiB = 1024**3
 
 
+def sized(ref, size):
+    """busybox and a layer of its own: ``size`` bytes of layers in all."""
+    base = rosim.Image.builtin("busybox")
+    return base.with_layer({"/opt/app.bin": rosim.File(size=size - rosim.image_size(base))},
+                           name=ref)
+
+
 def pod(name, *, read_only=False, limit=None, request=None, priority=0, volumes=(),
-        mounts=()):
+        mounts=(), image="busybox"):
     """A one-container pod manifest of the scenario's shape."""
-    container = {"name": "app", "image": "busybox", "command": ["sleep", "infinity"],
+    container = {"name": "app", "image": image, "command": ["sleep", "infinity"],
                  "volumeMounts": list(mounts)}
     if read_only:
         container["securityContext"] = {"readOnlyRootFilesystem": True}
@@ -57,7 +64,8 @@ def test_a_volume_quota_fails_the_write_with_enospc_at_its_capacity():
     assert writer.write(20 * MiB) == 8 * MiB
     assert enospc(writer.write, MiB) == (errno.ENOSPC, "[Errno 28] No space left on device")
     assert cluster.usage("t").claims == {"data": 8 * MiB}
-    assert cluster.disk("node-1").used == 0
+    disk = cluster.disk("node-1")
+    assert disk.used == disk.images == rosim.image_size(rosim.Image.builtin("busybox"))
 
 
 def test_the_volume_quota_never_sees_the_writable_layer():
@@ -67,7 +75,8 @@ def test_the_volume_quota_never_sees_the_writable_layer():
     assert ctr.write_bytes("/var/cache.bin", 100 * MiB) == 100 * MiB
     usage = cluster.usage("t")
     assert (usage.claims, usage.layers) == ({"data": 0}, {"app": 100 * MiB})
-    assert cluster.disk("node-1").used == 100 * MiB
+    disk = cluster.disk("node-1")
+    assert disk.used - disk.images == 100 * MiB
 
 
 def test_memory_empty_dir_is_a_tmpfs_that_fails_at_its_size_limit():
@@ -80,7 +89,8 @@ def test_memory_empty_dir_is_a_tmpfs_that_fails_at_its_size_limit():
     assert writer.write(6 * MiB) == 4 * MiB
     assert enospc(writer.write, MiB)[0] == errno.ENOSPC
     assert cluster.usage("m").memory == {"m": 4 * MiB}
-    assert cluster.disk("node-1").used == 0
+    disk = cluster.disk("node-1")
+    assert disk.used == disk.images
     assert cluster.tick() == []
 
 
@@ -94,7 +104,8 @@ def test_disk_empty_dir_size_limit_evicts_later_without_a_write_error():
     evicted = cluster.pod("e")
     assert (evicted.status, evicted.message) == (
         "Evicted", 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ')
-    assert cluster.disk("node-1").used == 0
+    disk = cluster.disk("node-1")
+    assert disk.used == disk.images
 
 
 def test_ephemeral_storage_limit_counts_the_layer_and_evicts_with_the_kubelet_message():
@@ -158,11 +169,11 @@ def test_read_only_root_fails_at_open_with_erofs_while_the_claim_takes_writes():
 
 def test_a_full_node_disk_fails_every_writer_on_it():
     """Below zero available, layers and emptyDirs on the node all get ENOSPC."""
-    cluster = rosim.Cluster(nodes=1, disk="64Mi")
-    a = cluster.apply(pod("a")).pod.container()
-    b = cluster.apply(pod("b", volumes=[{"name": "s", "emptyDir": {}}],
+    cluster = rosim.Cluster(nodes=1, disk="64Mi", images={"app:1": sized("app:1", 4 * MiB)})
+    a = cluster.apply(pod("a", image="app:1")).pod.container()
+    b = cluster.apply(pod("b", image="app:1", volumes=[{"name": "s", "emptyDir": {}}],
                           mounts=[{"name": "s", "mountPath": "/s"}])).pod.container()
-    assert a.write_bytes("/var/x", 100 * MiB) == 64 * MiB
+    assert a.write_bytes("/var/x", 100 * MiB) == 60 * MiB, "the image holds 4 MiB of it"
     assert cluster.disk("node-1").available == 0
     assert enospc(b.write_bytes, "/var/y", MiB)[0] == errno.ENOSPC
     assert enospc(b.write_bytes, "/s/y", MiB)[0] == errno.ENOSPC
@@ -170,13 +181,14 @@ def test_a_full_node_disk_fails_every_writer_on_it():
 
 def test_disk_pressure_evicts_in_the_kubelets_order():
     """Over requests first, then lower priority, then the largest use beyond the request."""
-    cluster = rosim.Cluster(nodes=1, disk="100Mi")
+    cluster = rosim.Cluster(nodes=1, disk="100Mi", images={"app:1": sized("app:1", MiB)})
     spec = {"within": dict(request="90Mi", priority=0), "high": dict(priority=100),
             "low-small": dict(priority=0), "low-big": dict(priority=0)}
-    sizes = {"within": 86, "high": 5, "low-small": 2, "low-big": 3}
+    sizes = {"within": 85, "high": 5, "low-small": 2, "low-big": 3}
     for name, kwargs in spec.items():
-        cluster.apply(pod(name, **kwargs)).pod.container().write_bytes("/var/x", sizes[name] * MiB)
-    assert cluster.disk("node-1").pressure
+        cluster.apply(pod(name, image="app:1", **kwargs)).pod.container().write_bytes(
+            "/var/x", sizes[name] * MiB)
+    assert cluster.disk("node-1").pressure and cluster.disk("node-1").images == MiB
     # At most one pod per pass of the eviction manager (every 10 s).
     assert [cluster.tick(), cluster.tick(), cluster.tick(), cluster.tick()] == [
         ["low-big"], ["low-small"], ["high"], []]
@@ -188,23 +200,28 @@ def test_disk_pressure_evicts_in_the_kubelets_order():
         "consumption of ephemeral-storage. ")
     assert "available: 9Mi. Container app was using 5Mi, request is 0" in \
         cluster.pod("high").message
-    evictions = [(e.kind, e.time) for e in cluster.timeline if e.kind.startswith(("Evicted",
+    evictions = [(e.kind, e.time) for e in cluster.timeline if e.kind.startswith(("Evict",
                                                                                "Node"))]
-    assert evictions == [("NodeHasDiskPressure", 10), ("Evicted", 10), ("Evicted", 20),
-                         ("Evicted", 30), ("NodeHasNoDiskPressure", 30)]
+    assert evictions == [("NodeHasDiskPressure", 10), ("EvictionThresholdMet", 10),
+                         ("Evicted", 10), ("EvictionThresholdMet", 20), ("Evicted", 20),
+                         ("EvictionThresholdMet", 30), ("Evicted", 30),
+                         ("NodeHasNoDiskPressure", 30)]
+    assert {e.message for e in cluster.timeline if e.kind == "EvictionThresholdMet"} == {
+        "Attempting to reclaim ephemeral-storage"}
+    assert [i.ref for i in rosim.node_images(cluster, "node-1")] == ["app:1"], "in use: kept"
 
 
 def test_dead_containers_are_reclaimed_before_any_pod_is_evicted():
     """Under pressure the kubelet first removes the dead containers it keeps."""
-    cluster = rosim.Cluster(nodes=1, disk="100Mi")
-    ctr = cluster.apply(pod("crashy")).pod.container()
+    cluster = rosim.Cluster(nodes=1, disk="100Mi", images={"app:1": sized("app:1", MiB)})
+    ctr = cluster.apply(pod("crashy", image="app:1")).pod.container()
     ctr.write_bytes("/var/x", 95 * MiB)
     cluster.crash("crashy")
     dead = cluster.pod("crashy").dead["app"]
-    assert dead.state == "stopped" and cluster.disk("node-1").used == 95 * MiB
+    assert dead.state == "stopped" and cluster.disk("node-1").used == 96 * MiB
     assert cluster.disk("node-1").pressure
     assert cluster.tick() == []
-    assert dead.state == "removed" and cluster.disk("node-1").used == 0
+    assert dead.state == "removed" and cluster.disk("node-1").used == MiB, "the image stays"
     assert cluster.pod("crashy").status == "Running"
 
 
@@ -221,10 +238,11 @@ def outcomes(run):
 
 
 def test_without_protection_the_quota_shows_nothing_while_the_node_fills(fixes):
-    """A writes 9.8 GiB to its layer; its 1 GiB quota shows 0 B; the disk is full at 50 s."""
+    """A writes 9.3 GiB to its layer; its 1 GiB quota shows 0 B; the disk is full at 50 s."""
     run = fixes.run("no protection")
     a = run.tenant("tenant-a")
-    assert (a.kind, a.written, a.claim_used, a.quota) == ("writable layer", 10040 * MiB, 0,
+    assert (run.start_used, run.samples[0].images) == (512 * MiB, 512 * MiB)
+    assert (a.kind, a.written, a.claim_used, a.quota) == ("writable layer", 9528 * MiB, 0,
                                                           GiB)
     full = run.sample_at(50)
     assert (full.available, full.usage["tenant-a"]["persistentVolumeClaim"]) == (0, 0)
@@ -237,6 +255,7 @@ def test_without_protection_b_gets_enospc_then_is_evicted_before_a(fixes):
     assert outcomes(run) == [("tenant-a", "Evicted"), ("tenant-b", "Evicted"),
                              ("tenant-c", "ENOSPC")]
     # One pod per 10 s pass: B at 50 s; A refills the 200 MiB B freed and goes at 60 s.
+    # The tenants' image is in use: the kubelet has nothing to reclaim first.
     assert run.evicted == ("tenant-b", "tenant-a")
     b, c = run.tenant("tenant-b"), run.tenant("tenant-c")
     assert (b.error, b.error_at, b.evicted_at, b.written, b.kept) == (
@@ -249,6 +268,9 @@ def test_without_protection_b_gets_enospc_then_is_evicted_before_a(fixes):
     assert (c.evicted_at, c.written, c.kept, c.lost) == (None, 500 * MiB, 500 * MiB, 100 * MiB)
     assert run.harmed == ("tenant-a", "tenant-b", "tenant-c")
     assert run.sample_at(50).available_after == 200 * MiB
+    assert [e.time for e in run.events if e.kind == "EvictionThresholdMet"] == [50, 60]
+    assert not [e for e in run.events if e.kind == "DeleteUnusedImages"]
+    assert run.samples[-1].images == 512 * MiB
 
 
 def test_read_only_root_stops_writes_to_the_image_with_erofs_at_once(fixes):
@@ -295,7 +317,8 @@ def test_samples_every_tick_and_a_small_writer_harms_nobody():
     run = rosim.quota_case("2Gi")
     assert [s.time for s in run.samples] == [10.0 * i for i in range(1, 13)]
     assert (run.harmed, run.events, run.label) == ((), (), "no protection")
-    assert run.samples[-1].used == 2 * GiB + 2 * 600 * MiB
+    assert run.samples[-1].used == 2 * GiB + 2 * 600 * MiB + run.samples[-1].images
+    assert run.samples[-1].images == 512 * MiB
 
 
 def test_runs_are_reproducible():
@@ -309,14 +332,16 @@ def test_text_and_html_say_who_lost_what(fixes):
     """The renderings name outcomes, kinds, quotas and the kubelet's messages."""
     run = fixes.run("no protection")
     text = str(run)
-    assert text.splitlines()[0] == ("no protection: node disk 10G, eviction threshold "
-                                    "nodefs.available<10% (1G)")
-    assert "tenant-a  Evicted at 60 s  writable layer  9.8G   11.7G  0B    0B of 1G" in text
+    assert text.splitlines()[0] == ("no protection: node disk 10G (512M of images at the "
+                                    "start), eviction threshold nodefs.available<10% (1G)")
+    assert "tenant-a  Evicted at 60 s  writable layer  9.3G   11.7G  0B    0B of 1G" in text
     assert "Evicted               tenant-b  The node was low on resource" in text
     assert "<td>0B of 1G</td>" in run._repr_html_()
     assert str(fixes).count("tenant-b") == 5
     assert fixes._repr_html_().count('rowspan="3"') == 5
-    assert "tenant-a  9.6G" in str(run.sample_at(50))
+    assert "tenant-a  9.1G" in str(run.sample_at(50))
+    assert str(run.sample_at(50)).startswith("at 50 s: node disk 10G used of 10G, 0B "
+                                             "available; images 512M")
     assert run.tenant("tenant-c").summary() == (
         "tenant-c: wrote 500M of 600M to its emptyDir (/scratch/index.db); ENOSPC from 50 s; "
         "kept 500M.")
@@ -361,7 +386,7 @@ def test_the_exercise_check():
     assert rosim.check_quota_exercise(a.replace(read_only=True, claim_path="/var/cache/app")
                                       ).startswith("PASS: tenant-b and tenant-c were never")
     story = rosim.check_quota_exercise(a)
-    assert story.startswith("FAIL: tenant-b: wrote 200M") and "Hint: tenant-a put 9.6G" in story
+    assert story.startswith("FAIL: tenant-b: wrote 200M") and "Hint: tenant-a put 9.1G" in story
     big = rosim.check_quota_exercise(a.replace(limit="8Gi"))
     assert "Hint: the kubelet checks the limit only every 10 s" in big
     assert rosim.check_quota_exercise(a.replace(rate="1Mi")).startswith("FAIL: rate changed")
@@ -372,7 +397,8 @@ def test_a_fine_tick_resolves_write_errors_while_the_kubelet_keeps_its_pace():
     """tick=1: ENOSPC at the second the disk fills; evictions and samples every 10 s."""
     run = rosim.run_quota_scenario(rosim.quota_tenants(), tick=1.0)
     assert [s.time for s in run.samples] == [10.0 * i for i in range(1, 13)]
-    assert run.tenant("tenant-c").error_at == 49
+    # 9.5 GiB free after the image, 210 MiB/s written: full during second 47.
+    assert run.tenant("tenant-c").error_at == 47
     assert [(e.time, e.pod) for e in run.events if e.kind == "Evicted"] == [
         (50, "tenant-b"), (60, "tenant-a")]
     assert run.tick == 10
@@ -383,7 +409,7 @@ def test_samples_report_what_the_kubelet_measures():
     run = rosim.quota_case("3Gi")
     for sample in run.samples:
         on_node = sum(sample.node_usage(t.tenant) for t in run.tenants)
-        assert on_node == sample.used
+        assert on_node + sample.images == sample.used
 
 
 def test_empty_dir_usage_is_seen_with_the_volume_stats_lag():

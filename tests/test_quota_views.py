@@ -32,19 +32,19 @@ def test_usage_bars_one_per_case_with_quota_and_limit_marks(fixes):
     assert "tenant-a: ENOSPC\n(PVC 1G/1G)" in labels[2]
     marks = {(line.get_linestyle(), round(line.get_ydata()[0], 2)) for line in ax.lines
              if line.get_color() == "black"}
-    # A's quota tick 1 GiB above the bottom of its segment; its limit 4 GiB above it.
-    assert ("-", 1.0) in marks and ("--", 4.0) in marks
-    assert [t.get_text() for t in ax.texts] == ["10G", "1.2G", "1.2G", "6.2G", "5.2G"]
+    # A's segment starts on the 0.5 GiB image: its quota tick 1 GiB above that, its limit 4.
+    assert ("-", 1.5) in marks and ("--", 4.5) in marks
+    assert [t.get_text() for t in ax.texts] == ["10G", "1.7G", "1.7G", "6.7G", "5.7G"]
     assert fig.number not in plt.get_fignums()
 
 
 def test_usage_bars_segments_follow_the_peak_sample(fixes):
-    """The no-protection bar stacks A's 9.6 GiB layer, B's layer and C's emptyDir."""
+    """The no-protection bar stacks the image, A's 9.1 GiB layer, B's layer and C's emptyDir."""
     fig = rosim.plot_quota_usage(fixes.run("no protection"), title="peak")
     bars = [p for p in fig.axes[0].patches if p.get_x() < 0.5]
     heights = [round(p.get_height() * 1024) for p in bars]
-    assert heights == [9840, 200, 200]
-    assert [p.get_hatch() or "" for p in bars] == ["", "", "//"]
+    assert heights == [512, 9328, 200, 200]
+    assert [p.get_hatch() or "" for p in bars] == ["xx", "", "", "//"]
     assert fig.axes[0].get_title() == "peak"
 
 
@@ -57,6 +57,7 @@ def test_node_space_lines_threshold_and_evictions(fixes):
     assert notes == ["evicted: tenant-a", "evicted: tenant-a", "evicted: tenant-b"]
     first = ax.lines[0]
     assert list(first.get_xdata()[:3]) == [0.0, 10.0, 10.0]
+    assert first.get_ydata()[0] == 9.5, "the image's 512 MiB are there from the start"
     assert min(first.get_ydata()) == 0.0
     threshold = [line for line in ax.lines if line.get_linestyle() == ":"
                  and line.get_color() == "#999999"]

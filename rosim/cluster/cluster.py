@@ -47,6 +47,7 @@ from typing import Any
 
 from rosim._bounds import check_int, check_number
 from rosim._errors import ConfigError, LifecycleError
+from rosim.cluster.images import ImageGCPolicy
 from rosim.cluster.kubelet import BYTES_PER_INODE
 from rosim.cluster.manifests import (
     ClaimSpec,
@@ -198,6 +199,8 @@ class Cluster:
         self.nodefs_threshold = 0.10
         #: ``evictionHard`` for ``nodefs.inodesFree``, as a fraction of the inodes.
         self.inodes_threshold = 0.05
+        #: The kubelets' image garbage collection thresholds (:mod:`rosim.cluster.images`).
+        self.image_gc = ImageGCPolicy()
         #: ``containerLogMaxSize`` and ``containerLogMaxFiles`` (see
         #: :mod:`rosim.cluster.logrotate`).
         self.container_log_max_size = 10 * 1024 * 1024

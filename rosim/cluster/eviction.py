@@ -21,14 +21,22 @@ does it (domain.md §6):
    writer is seen late.
 2. **Node pressure**: ``nodefs.available`` under its threshold (10 %), or
    ``nodefs.inodesFree`` under its own (5 %), sets ``DiskPressure``. The
-   kubelet first reclaims node-level resources — the dead containers it
-   keeps (their layers and logs) — and evicts a pod only if that was not
-   enough: **at most one pod per pass**, ranked: pods using
+   kubelet records ``EvictionThresholdMet`` (``Attempting to reclaim
+   ephemeral-storage``), first reclaims node-level resources — the dead
+   containers it keeps (their layers and logs), then every unused image
+   (:func:`rosim.cluster.images.delete_unused_images`) — and evicts a pod
+   only if that was not enough: **at most one pod per pass**, ranked: pods using
    more than they request first, then lower priority, then the largest use
    beyond the request. Under inode pressure the ranking counts inodes
    (nobody requests them) and the message is about ``inodes``.
 
-Quantities in messages print as Kubernetes quantities (``1Gi``, ``1536Mi``,
+Before its checks on a node, a pass runs the kubelet's image manager when
+its 5-minute period has come (:func:`rosim.cluster.images.collect_if_due`:
+unused images go at 85 % disk use, down to 80 %).
+
+The message's ``available`` is what the kubelet observed at the start of
+the pass, before it reclaimed anything. Quantities in messages print as
+Kubernetes quantities (``1Gi``, ``1536Mi``,
 or bytes when not a multiple of 1024), as ``resource.Quantity`` does.
 """
 
@@ -36,6 +44,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rosim.cluster.images import collect_if_due, delete_unused_images
 from rosim.cluster.kubelet import PodUsage, node_disk, pod_usage
 from rosim.cluster.quantity import format_quantity
 from rosim.cluster.spec import VolumeKind
@@ -91,7 +100,9 @@ def limit_violation(pod: Pod, usage: PodUsage) -> str | None:
 
 
 def reclaim(cluster: Cluster, node: Node) -> int:
-    """Node-level reclaim: remove every dead container on the node; bytes freed."""
+    """Node-level reclaim: remove every dead container on the node
+    (``DeleteAllUnusedContainers``), then every unused image
+    (``DeleteUnusedImages``); returns the bytes the disk got back."""
     before = node_disk(cluster, node.name).used
     for name in sorted(node.pods):
         pod = cluster.pods[name]
@@ -99,6 +110,7 @@ def reclaim(cluster: Cluster, node: Node) -> int:
             if ctr.state != "removed":
                 ctr.remove(force=True)
         pod.dead.clear()
+    delete_unused_images(cluster, node)
     return before - node_disk(cluster, node.name).used
 
 
@@ -145,6 +157,7 @@ def sync(cluster: Cluster) -> list[str]:
     for node in list(cluster.nodes.values()):
         if not node.up:
             continue
+        collect_if_due(cluster, node)
         live = [cluster.pods[n] for n in sorted(node.pods)
                 if cluster.pods[n].status not in _DONE]
         usages = {pod.name: _observed(cluster, pod) for pod in live}
@@ -162,10 +175,13 @@ def sync(cluster: Cluster) -> list[str]:
         if over:
             continue
         if disk.pressure:
+            observed = disk  # what the kubelet's messages quote
+            inodes = not disk.bytes_pressure  # nodefs.inodesFree is the signal
+            cluster._record("EvictionThresholdMet", "", node.name, "Attempting to reclaim "
+                            + ("inodes" if inodes else "ephemeral-storage"))
             reclaim(cluster, node)
             disk = node_disk(cluster, node.name)  # bytes and inodes given back
             if disk.pressure:
-                inodes = not disk.bytes_pressure  # nodefs.inodesFree is the signal
                 ranked = []
                 for pod in live:
                     usage = (usages[pod.name].inodes_used if inodes
@@ -178,11 +194,11 @@ def sync(cluster: Cluster) -> list[str]:
                     pod = ranked[0][4]
                     if inodes:
                         message = _inode_message(pod, usages[pod.name],
-                                                 int(disk.inodes * disk.inodes_threshold),
-                                                 disk.inodes_free)
+                                                 int(observed.inodes * disk.inodes_threshold),
+                                                 observed.inodes_free)
                     else:
                         message = _pressure_message(pod, usages[pod.name], threshold,
-                                                    disk.available)
+                                                    observed.available)
                     cluster.evict(pod.name, message)
                     evicted.append(pod.name)
                     disk = node_disk(cluster, node.name)

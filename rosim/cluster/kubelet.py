@@ -76,7 +76,11 @@ class PodUsage:
 
 @dataclass(frozen=True)
 class NodeDisk:
-    """A node's disk as ``df`` and the kubelet see it."""
+    """A node's disk as ``df`` and the kubelet see it.
+
+    ``used`` counts everything on it: writable layers, logs, ``emptyDir``
+    and ``hostPath`` directories, and the node's images (``images`` of it).
+    """
 
     node: str
     capacity: int
@@ -86,6 +90,8 @@ class NodeDisk:
     inodes: int = 0
     inodes_used: int = 0
     inodes_threshold: float = DEFAULT_INODES_THRESHOLD
+    #: Bytes the node's images take on the disk (part of ``used``).
+    images: int = 0
 
     @property
     def available(self) -> int:
@@ -119,7 +125,7 @@ def node_disk(cluster: Cluster, node_name: str) -> NodeDisk:
     total, used = node.runtime.disk.limit()
     device = node.runtime.disk
     return NodeDisk(node.name, total, used, cluster.nodefs_threshold, device.inodes or 0,
-                    device.inodes_used, cluster.inodes_threshold)
+                    device.inodes_used, cluster.inodes_threshold, node.images.bytes)
 
 
 def _storage_used(node: Node, kind: str, key: str) -> int:

@@ -56,7 +56,10 @@ def back_off_delay(crashes: int) -> float:
 
 def start_container(cluster: Cluster, pod: Pod, node: Node, index: int) -> Container:
     """Create and start container ``index`` of ``pod`` on ``node`` (a new one every time)."""
+    from rosim.cluster.images import pull
+
     spec = pod.spec.containers[index]
+    pull(cluster, node, spec.image)
     attempt = pod.restarts.get(spec.name, 0)
     name = f"k8s_{spec.name}_{pod.name}_{pod.spec.namespace}_{pod.uid[:8]}_{attempt}"
     ctr = node.runtime.create(

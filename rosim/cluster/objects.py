@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rosim._errors import ConfigError, LifecycleError
+from rosim.cluster.images import NodeImages
 from rosim.cluster.spec import PodSpec
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ class Node:
         self.taints: list[str] = []
         #: A token of the current failure, so a recovered node ignores its old timeline.
         self.outage: object | None = None
+        #: Images pulled to the node's disk (:mod:`rosim.cluster.images`).
+        self.images = NodeImages()
 
     @property
     def schedulable(self) -> bool:

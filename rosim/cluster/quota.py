@@ -9,7 +9,10 @@ container's writable layer, on the node's disk, where the quota never looks
 ``ENOSPC``, and under ``DiskPressure`` the kubelet evicts pods in its order.
 
 :func:`run_quota_scenario` runs tenants on a node in ticks of simulated time
-(10 s by default). In each tick every tenant writes ``rate × tick`` bytes
+(10 s by default). The tenants' image, ``tenant-app:1.0`` (512 MiB), is on
+the node's disk with them; images that earlier pods left there and no
+container uses any more (``unused_images``) are the first thing the kubelet
+deletes under ``DiskPressure``. In each tick every tenant writes ``rate × tick`` bytes
 in 1 MiB steps (declared by size, so gigabytes cost nothing), in the order
 the tenants are given; every 10 s the kubelet's eviction manager runs once.
 The :class:`QuotaRun` it returns says who lost what: each tenant's outcome
@@ -37,7 +40,7 @@ from __future__ import annotations
 
 import errno as errno_module
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from functools import cache
@@ -47,6 +50,7 @@ from rosim._bounds import check_number
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 from rosim.cluster.eviction import EVICTION_INTERVAL
+from rosim.cluster.images import image_size
 from rosim.cluster.quantity import parse_quantity
 from rosim.cluster.quota_results import (
     NODE_KINDS,
@@ -58,9 +62,10 @@ from rosim.cluster.quota_results import (
     QuotaSample,
     TenantResult,
 )
-from rosim.fs.layers import Dir, Image
+from rosim.fs.layers import Dir, File, Image
 from rosim.fs.paths import container_path
 from rosim.fs.sizes import format_size, parse_size
+from rosim.images.catalog import program
 
 __all__ = ["NODE_KINDS", "OUTCOME_COLOURS", "QuotaComparison", "QuotaEvent", "QuotaOutcome",
            "QuotaProtection", "QuotaRun", "QuotaSample", "QuotaTenant", "TenantResult",
@@ -88,6 +93,12 @@ FIX_OVERLAY_SIZE = "4G"
 #: The node's single name.
 NODE = "node-1"
 _IMAGE = "tenant-app:1.0"
+#: The tenants' image on the node's disk: its layers' size.
+IMAGE_SIZE = "512Mi"
+#: How long before the story the pods that left ``unused_images`` ran.
+UNUSED_IMAGES_AGE = 3600.0
+#: Images left on the node by earlier batch jobs, in the story of unused images.
+JOB_IMAGES = {"report-job:2.2": "1Gi", "report-job:2.3": "1Gi"}
 
 
 class QuotaProtection(StrEnum):
@@ -100,9 +111,21 @@ class QuotaProtection(StrEnum):
 
 @cache
 def _tenant_image() -> Image:
-    return Image.builtin("busybox").with_layer(
+    """busybox and the application: ``IMAGE_SIZE`` of layers in all."""
+    base = Image.builtin("busybox")
+    app = parse_quantity(IMAGE_SIZE) - image_size(base)
+    return base.with_layer(
         {f"{CACHE_DIR}/": None, f"{CLAIM_PATH}/": None, "/scratch/": None,
-         "/var/tmp/": Dir(mode=0o1777)}, name=_IMAGE)
+         "/var/tmp/": Dir(mode=0o1777), "/opt/app/app.bin": File(size=app)}, name=_IMAGE)
+
+
+@cache
+def _job_image(ref: str, size: int) -> Image:
+    """An image of ``size`` bytes whose command ``true`` exits at once."""
+    true, release = program("true"), f"{ref}\n"
+    rest = size - len(true.content) - len(release)  # type: ignore[arg-type]
+    return Image.from_dict(ref, {"/bin/true": true, "/etc/job-release": release,
+                                 "/opt/job/job.bin": File(size=rest)})
 
 
 def _under(path: str, directory: str | None) -> bool:
@@ -314,10 +337,15 @@ def _usage(cluster: Cluster, name: str) -> dict[str, int]:
 def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE_DISK,
                        overlay_size: int | str | None = None,
                        duration: float = DURATION_SECONDS, tick: float = TICK_SECONDS,
-                       label: str = "") -> QuotaRun:
+                       label: str = "",
+                       unused_images: Mapping[str, int | str] | None = None) -> QuotaRun:
     """Run ``tenants`` on one node with a ``disk`` and return who lost what.
 
-    ``overlay_size`` is the node's containers/storage ``overlay.size=``
+    The tenants' image (``IMAGE_SIZE``) is on the node's disk from the
+    start. ``unused_images`` (reference -> size) are images that pods which
+    ran on the node an hour before (:data:`UNUSED_IMAGES_AGE`) left there:
+    no container uses them, and the kubelet deletes them before it evicts
+    anyone. ``overlay_size`` is the node's containers/storage ``overlay.size=``
     quota on each writable layer. Writes go on for ``duration`` seconds at a
     resolution of ``tick`` seconds; the kubelet's eviction manager runs every
     10 s (every tick when ticks are longer), after the writes, and each pass
@@ -336,8 +364,12 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
     check_number(duration, "duration", high=366 * 86400.0, unit="s")
     if not (isinstance(duration, int | float) and duration >= tick):
         raise ConfigError(f"duration(={duration!r}) must be at least one tick ({tick!r} s).")
-    cluster = Cluster(nodes=[NODE], disk=disk, images={_IMAGE: _tenant_image()})
+    jobs = _job_images(unused_images)
+    cluster = Cluster(nodes=[NODE], disk=disk, images={_IMAGE: _tenant_image(), **jobs})
     runtime = cluster.node(NODE).runtime
+    if jobs:
+        _run_jobs(cluster, jobs)
+    start = cluster.clock
     runtime.overlay_size = (parse_size(overlay_size, field="overlay_size")
                             if overlay_size is not None else None)
     for t in tenants:
@@ -345,6 +377,7 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
             cluster.add_persistent_volume(f"{t.claim}-pv", t.quota, claim=t.claim)
         cluster.apply(t.documents())
     apps = [_App(t, duration) for t in tenants]
+    start_used = cluster.disk(NODE).used
     samples: list[QuotaSample] = []
     events: list[QuotaEvent] = []
     evicted: list[str] = []
@@ -373,17 +406,24 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
                                    else dict.fromkeys((*NODE_KINDS, "persistentVolumeClaim"), 0))
                  for app in apps}
         seen = len(cluster.timeline)
-        cluster.advance(now - cluster.clock)
+        cluster.advance(start + now - cluster.clock)
+        images = len(cluster.node(NODE).images)
         gone = cluster.kubelet_sync()
+        disk_after = cluster.disk(NODE)
         for entry in cluster.timeline[seen:]:
-            if entry.kind in ("Evicted", "NodeHasDiskPressure", "NodeHasNoDiskPressure"):
+            if entry.kind in _STORY_EVENTS:
                 events.append(QuotaEvent(now, entry.kind, entry.pod, entry.message))
+            if entry.kind == "EvictionThresholdMet" and disk_after.images < disk_now.images:
+                deleted = images - len(cluster.node(NODE).images)
+                events.append(QuotaEvent(now, "DeleteUnusedImages", "", (
+                    f"{deleted} unused image{'s' * (deleted != 1)} deleted, "
+                    f"{format_size(disk_now.images - disk_after.images)} back on the disk")))
         for name in gone:
             app = apps[names.index(name)]
             app.evicted_at, app.message = now, cluster.pod(name).message
             evicted.append(name)
         samples.append(QuotaSample(now, disk_now.capacity, disk_now.used,
-                                   cluster.disk(NODE).available, usage))
+                                   disk_after.available, usage, disk_now.images))
     results = []
     for app in apps:
         t = app.tenant
@@ -399,7 +439,46 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
     disk_info = cluster.disk(NODE)
     return QuotaRun(label or _default_label(tenants, overlay_size), disk_info.capacity,
                     disk_info.threshold, interval, runtime.overlay_size, tuple(results),
-                    tuple(samples), tuple(events), tuple(evicted))
+                    tuple(samples), tuple(events), tuple(evicted), start_used)
+
+
+#: The cluster events a run reports.
+_STORY_EVENTS = ("Evicted", "NodeHasDiskPressure", "NodeHasNoDiskPressure",
+                 "EvictionThresholdMet", "FreeDiskSpaceFailed", "ImageGCFailed")
+
+
+def _job_images(unused_images: Mapping[str, int | str] | None) -> dict[str, Image]:
+    if unused_images is None:
+        return {}
+    if not isinstance(unused_images, Mapping) or not all(
+            isinstance(ref, str) and ref for ref in unused_images):
+        raise ConfigError(f"unused_images(={unused_images!r:.60}) must map image references "
+                          "to sizes.")
+    jobs = {}
+    for ref, size in unused_images.items():
+        if ref == _IMAGE:
+            raise ConfigError(f"unused_images key(={ref!r}) is the tenants' image.")
+        value = parse_quantity(size, field=f"unused_images[{ref!r}]")
+        if value < 1024:
+            raise ConfigError(f"unused_images[{ref!r}](={size!r}) must be at least 1Ki.")
+        jobs[ref] = _job_image(ref, value)
+    return jobs
+
+
+def _run_jobs(cluster: Cluster, jobs: Mapping[str, Image]) -> None:
+    """Pods that ran each image to completion and were deleted, an hour ago."""
+    names = []
+    for i, ref in enumerate(jobs, start=1):
+        name = f"job-{i}"
+        cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                       "spec": {"restartPolicy": "Never", "containers": [
+                           {"name": "job", "image": ref, "command": ["true"]}]}})
+        names.append(name)
+    cluster.kubelet_sync()  # the image manager sees them in use
+    for name in names:
+        cluster.delete(name)
+    cluster.advance(UNUSED_IMAGES_AGE)
+    del cluster.timeline[:]
 
 
 def _quiet(apps: Sequence[_App], cluster: Cluster, seconds: float) -> bool:
@@ -455,13 +534,16 @@ def _protections(protections: Iterable[str | QuotaProtection]) -> frozenset[Quot
 
 def quota_case(writes: int | str = "20Gi", where: str = "layer",
                protections: Iterable[str | QuotaProtection] = (), *, limit: str = FIX_LIMIT,
-               overlay_size: int | str = FIX_OVERLAY_SIZE) -> QuotaRun:
+               overlay_size: int | str = FIX_OVERLAY_SIZE,
+               unused_images: Mapping[str, int | str] | None = None) -> QuotaRun:
     """Run the story: tenant A writes ``writes`` bytes to its ``layer`` or ``pvc``.
 
     ``protections`` are :class:`QuotaProtection` values:
     ``readOnlyRootFilesystem`` and an ``ephemeral-storage`` limit of
     ``limit`` go on tenant A's pod; ``overlay.size`` (``overlay_size``) on
-    the node. The tenants are those of :func:`quota_tenants`.
+    the node. The tenants are those of :func:`quota_tenants`;
+    ``unused_images`` (reference -> size) are left on the node by earlier
+    pods (see :func:`run_quota_scenario`).
     """
     chosen = _protections(protections)
     tenants = quota_tenants(writes, where, read_only=QuotaProtection.READ_ONLY_ROOT in chosen,
@@ -474,8 +556,10 @@ def quota_case(writes: int | str = "20Gi", where: str = "layer",
     label = ", ".join(parts) or "no protection"
     if where == "pvc":
         label += ", cache on the PVC"
+    if unused_images:
+        label += f", {len(unused_images)} unused image{'s' * (len(unused_images) != 1)}"
     return run_quota_scenario(
-        tenants, label=label,
+        tenants, label=label, unused_images=unused_images,
         overlay_size=overlay_size if QuotaProtection.OVERLAY_SIZE in chosen else None)
 
 

@@ -48,7 +48,8 @@ class QuotaSample:
     """The node after one tick's writes, as the kubelet measured it, and after its evictions.
 
     ``usage[tenant][kind]`` is what :meth:`~rosim.PodUsage.by_kind` reports
-    (bytes), taken before the eviction manager ran.
+    (bytes), taken before the eviction manager ran; ``images`` is what the
+    node's images take of ``used``.
     """
 
     time: float
@@ -56,6 +57,7 @@ class QuotaSample:
     used: int
     available_after: int
     usage: dict[str, dict[str, int]]
+    images: int = 0
 
     @property
     def available(self) -> int:
@@ -72,7 +74,7 @@ class QuotaSample:
                          for name, kinds in self.usage.items()]
         return "\n".join([f"at {self.time:g} s: node disk {format_size(self.used)} used of "
                           f"{format_size(self.capacity)}, {format_size(self.available)} "
-                          "available", *_table(rows)])
+                          f"available; images {format_size(self.images)}", *_table(rows)])
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,13 @@ class QuotaRun:
     samples: tuple[QuotaSample, ...]
     events: tuple[QuotaEvent, ...]
     evicted: tuple[str, ...] = field(default=())
+    #: Bytes on the node's disk before the first write (its images).
+    start_used: int = 0
+
+    @property
+    def start_available(self) -> int:
+        """``nodefs.available`` before the first write."""
+        return max(self.capacity - self.start_used, 0)
 
     def tenant(self, name: str) -> TenantResult:
         """The result of tenant ``name``."""
@@ -224,8 +233,10 @@ class QuotaRun:
                           f"{self.tick:g} s up to {self.samples[-1].time:g} s.")
 
     def __str__(self) -> str:
-        lines = [f"{self.label}: node disk {format_size(self.capacity)}, eviction threshold "
-                 f"nodefs.available<{self.threshold:.0%} ({format_size(self.threshold_bytes)})"]
+        lines = [f"{self.label}: node disk {format_size(self.capacity)} "
+                 f"({format_size(self.start_used)} of images at the start), eviction "
+                 f"threshold nodefs.available<{self.threshold:.0%} "
+                 f"({format_size(self.threshold_bytes)})"]
         lines += _table([_HEAD, *(_row(t) for t in self.tenants)])
         lines += [str(e) for e in self.events]
         return "\n".join(lines)

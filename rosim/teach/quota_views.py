@@ -42,8 +42,8 @@ from rosim.teach.plots import _wrap as wrap_label
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["KIND_HATCHES", "RUN_COLOURS", "TENANT_COLOURS", "QuotaExplorer", "plot_node_space",
-           "plot_quota_usage", "quota_explorer", "quota_summary"]
+__all__ = ["IMAGES_HATCH", "KIND_HATCHES", "RUN_COLOURS", "TENANT_COLOURS", "QuotaExplorer",
+           "plot_node_space", "plot_quota_usage", "quota_explorer", "quota_summary"]
 
 #: Colours of the tenants, in the order of a run's tenants (identity only).
 TENANT_COLOURS = IDENTITY_COLOURS
@@ -54,6 +54,8 @@ RUN_COLOURS = ("#000000", IDENTITY_COLOURS[0], IDENTITY_COLOURS[2], IDENTITY_COL
 _LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)))
 #: Hatches of the storage kinds on the node's disk.
 KIND_HATCHES = {"writable layer": "", "logs": "..", "emptyDir": "//"}
+#: Hatch of the node's images, at the bottom of each bar (white: no tenant's).
+IMAGES_HATCH = "xx"
 _GIB = 1024**3
 
 
@@ -87,7 +89,8 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     """Draw the node's disk at its fullest in each run, stacked by tenant and kind.
 
     Each bar is one run at its peak sample (the moment the kubelet saw the
-    least available space). A tenant's segments (colour) are its writable
+    least available space). At the bottom, cross-hatched, the node's images;
+    above them a tenant's segments (colour) are its writable
     layer, logs and ``emptyDir`` (hatch); a black tick on the tenant's
     segment marks where its PVC quota would have stopped it, a dashed tick
     its ``ephemeral-storage`` limit. Under each bar: every tenant's outcome.
@@ -102,7 +105,10 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     for x, run in enumerate(chosen):
         colours = _colours(run)
         peak = run.peak
-        bottom = 0.0
+        bottom = peak.images / _GIB
+        if bottom > 0:
+            ax.bar(x, bottom, 0.6, color="white", hatch=IMAGES_HATCH, edgecolor="black",
+                   linewidth=0.4)
         for result in run.tenants:
             start = bottom
             for kind in NODE_KINDS:
@@ -137,6 +143,8 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
                  fontsize=MIN_FONT_PT + 3)
     first = _colours(chosen[0])
     handles = [Patch(facecolor=c, label=name) for name, c in first.items()]
+    handles += [Patch(facecolor="white", edgecolor="black", hatch=IMAGES_HATCH,
+                      label="the node's images")]
     handles += [Patch(facecolor="white", edgecolor="black", hatch=h or None,
                       label=kind) for kind, h in KIND_HATCHES.items()]
     handles += [Line2D([], [], color="black", linewidth=2, label="its PVC quota"),
@@ -157,7 +165,8 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
                     title: str | None = None) -> Figure:
     """Draw the node's available space over time in each run.
 
-    One line per run, in GiB: at each tick the space the kubelet saw after
+    One line per run, in GiB, from the space left by the node's images: at
+    each tick the space the kubelet saw after
     the tick's writes, then (straight down the same instant) what was left
     after its evictions. The dotted line is the eviction threshold
     (``nodefs.available``); a triangle marks each moment of eviction, labelled
@@ -173,7 +182,7 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     for i, run in enumerate(chosen):
         colour = RUN_COLOURS[i % len(RUN_COLOURS)]
         style = _LINE_STYLES[i % len(_LINE_STYLES)]
-        xs, ys = [0.0], [run.capacity / _GIB]
+        xs, ys = [0.0], [run.start_available / _GIB]
         for sample in run.samples:
             xs += [sample.time, sample.time]
             ys += [sample.available / _GIB, sample.available_after / _GIB]
