@@ -37,7 +37,7 @@ reset-lab: $(VENV)/.lab-installed
 test: $(VENV)/.dev-installed
 	$(VPY) -m pytest --doctest-modules rosim tests
 	# The attacks again with the fallback guard (the audit hook) forced.
-	ROSIM_HOST_GUARD=audit $(VPY) -m pytest -q tests/test_adversarial.py tests/test_interrupts.py
+	ROSIM_HOST_GUARD=audit $(VPY) -m pytest -q tests/test_adversarial*.py tests/test_interrupts.py
 	$(VPY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
 bench: $(VENV)/.dev-installed

@@ -30,6 +30,7 @@ from __future__ import annotations
 import atexit
 import builtins
 import errno
+import gc
 import io
 import logging
 import os
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import types
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -89,6 +91,9 @@ _REFUSED_EVENTS = frozenset({
     "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata",
     "ctypes.PyObj_FromPtr", "ctypes.set_errno", "ctypes.seh_exception",
     "pty.spawn", "webbrowser.open", "os.putenv", "os.unsetenv",
+    # Process-wide and for good: an audit hook cannot be removed, a lowered
+    # limit on open files would starve the notebook.
+    "sys.addaudithook", "resource.setrlimit", "resource.prlimit",
 })
 
 
@@ -99,7 +104,15 @@ def _audit(event: str, args: tuple[Any, ...], _guarded: Callable[[], bool] = _gu
         path, mode, flags = (args + (None, None, None))[:3]
         writing = (isinstance(flags, int) and flags & _WRITE_FLAGS) or (
             isinstance(mode, str) and any(c in mode for c in "wax+"))
-        if not writing or path is None or isinstance(path, int):
+        if isinstance(path, int) and not isinstance(path, bool):
+            # io.FileIO(fd): a real descriptor, the notebook's unless the code opened it.
+            from rosim.runtime.processwide import owned
+
+            if path in owned():
+                return
+            detail = f"open({path!r}) of the notebook's descriptor {path}"
+            raise HostAccessError(errno.EBADF, f"refused: {detail} from inside a rosim container")
+        if not writing or path is None:
             return
         # Python may try to cache bytecode; that failure is ignored by importlib.
         detail = f"open({path!r}, {mode or flags!r})"
@@ -134,8 +147,11 @@ _hook_installed = False
 def _install_guard() -> None:
     global _hook_installed
     if not _hook_installed:
+        from rosim.runtime import processwide
+
         sys.addaudithook(_audit)
         _install_thread_inheritance()
+        processwide.install()
         _hook_installed = True
 
 
@@ -268,13 +284,11 @@ def close_leftovers(k: Any, before: set[int], keep: Any) -> None:
 class _HostState:
     """Process-wide state that container code may change, saved to be put back."""
 
-    __slots__ = ("cwd", "environ", "excepthook", "filters", "gc", "hooks", "limit",
-                 "meta_path", "path", "stdio", "tempdir", "trace", "umask")
+    __slots__ = ("builtins", "cwd", "environ", "excepthook", "filters", "gc", "gc_callbacks",
+                 "gc_threshold", "hooks", "interpreter", "limit", "meta_path", "path", "stdio",
+                 "tempdir", "trace", "umask")
 
     def __init__(self) -> None:
-        import gc
-        import warnings
-
         self.tempdir = tempfile.tempdir
         self.cwd = _posix.getcwd()
         self.umask = _posix.umask(0o022)
@@ -289,14 +303,17 @@ class _HostState:
         self.path = list(sys.path)
         self.filters = list(warnings.filters)
         self.gc = gc.isenabled()
+        self.gc_callbacks = list(gc.callbacks)
+        self.gc_threshold = gc.get_threshold()
         self.trace = (sys.gettrace(), sys.getprofile())
+        self.builtins = dict(vars(builtins))
+        self.interpreter = (sys.getswitchinterval(), sys.getdlopenflags(),
+                            sys.get_int_max_str_digits())
 
     def restore(self) -> None:
         """Put everything back (each step on its own, so one failure does not stop the rest)."""
-        import gc
-        import warnings
-
         steps: list[Callable[[], Any]] = [
+            self.restore_builtins,
             lambda: setattr(tempfile, "tempdir", self.tempdir),
             self._restore_cwd,
             lambda: _posix.umask(self.umask),
@@ -314,7 +331,12 @@ class _HostState:
             lambda: warnings.filters.__setitem__(slice(None), self.filters),
             lambda: (warnings._filters_mutated(), None)[1],  # type: ignore[attr-defined]
             lambda: gc.enable() if self.gc else gc.disable(),
+            lambda: gc.callbacks.__setitem__(slice(None), self.gc_callbacks),
+            lambda: gc.set_threshold(*self.gc_threshold),
             self._restore_trace,
+            lambda: (sys.setswitchinterval(self.interpreter[0]),
+                     sys.setdlopenflags(self.interpreter[1]),
+                     sys.set_int_max_str_digits(self.interpreter[2])),
         ]
         for step in steps:
             try:
@@ -337,6 +359,17 @@ class _HostState:
             if data.get(key) != value:
                 os.environ[decode(key)] = decode(value)
 
+    def restore_builtins(self, keep: tuple[str, ...] = ()) -> None:
+        """``del builtins.open``, ``builtins.print = ...``: the notebook's builtins come
+        back (all but the names in ``keep``)."""
+        current = vars(builtins)
+        saved = self.builtins
+        for key in [k for k in current if k not in saved and k not in keep]:
+            del current[key]
+        for key, value in saved.items():
+            if key not in keep and current.get(key, _MISSING) is not value:
+                current[key] = value
+
     def _restore_trace(self) -> None:
         if sys.gettrace() is not self.trace[0]:
             sys.settrace(self.trace[0])
@@ -344,6 +377,7 @@ class _HostState:
             sys.setprofile(self.trace[1])
 
 
+_MISSING = object()
 _posix = posix  # the real functions: pyfakefs replaces module attributes that are ``os``
 _REAL_MODULES: dict[str, Any] = {}
 
@@ -522,6 +556,9 @@ def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatc
             with process_logging():
                 yield patcher
         finally:
+            # First, so that tear-down finds ``__import__`` and the rest as they were
+            # (``open`` is pyfakefs' to put back).
+            saved.restore_builtins(keep=("open",))
             if not abandoned():
                 _tear_down(patcher)
     finally:

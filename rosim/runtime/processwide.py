@@ -1,0 +1,188 @@
+"""Calls that act on the whole notebook process: refused from container code.
+
+Container code runs on threads of the notebook's own process. Some calls
+reach that process through a door neither guard watches: Landlock checks
+rights when a *path* is opened, and CPython raises no audit event for them.
+
+* **Real descriptors.** The notebook holds real files and sockets open (its
+  kernel's connections among them). ``posix.write``, ``posix.close``,
+  ``posix.closerange``, ``posix.dup2``... on such a number would write into a
+  host file or cut the kernel off. On a container thread these functions act
+  only on descriptors that container code itself opened with the real
+  ``posix`` functions (``posix.open`` of a file it may read, ``posix.pipe``...);
+  any other number is refused. (The simulated ``os`` module never gets here:
+  its descriptors are simulated.) Opening a real descriptor with
+  ``io.FileIO(fd)`` is refused by the audit hook.
+* **Credentials, session, root.** ``posix.setuid``, ``setgid``,
+  ``setgroups``, ``setsid``, ``chroot``...: glibc applies them to every
+  thread, so one call would make a notebook running as root lose its rights
+  for good. (The simulated ``os`` refuses them too.)
+* **faulthandler.** ``dump_traceback_later(..., exit=True)`` would end the
+  kernel later; ``register``/``enable`` install process-wide handlers.
+
+The wrappers are the real functions on every other thread.
+
+>>> import posix
+>>> install()
+>>> posix.close.__wrapped__ is not None
+True
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from rosim.runtime.process import _guarded
+
+__all__ = ["install", "owned"]
+
+# Functions whose first argument is a descriptor they act on.
+_FD_FUNCTIONS = (
+    "close", "dup", "dup2", "write", "pwrite", "writev", "pwritev", "read", "pread", "readv",
+    "preadv", "ftruncate", "fchmod", "fchown", "fsync", "fdatasync", "lseek", "sendfile",
+    "copy_file_range", "splice", "posix_fallocate", "posix_fadvise", "lockf", "set_blocking",
+    "set_inheritable", "tcsetpgrp", "login_tty", "eventfd_read", "eventfd_write",
+)
+# Functions that make a new real descriptor (or two) for the caller.
+_FD_MAKERS = ("open", "dup", "pipe", "pipe2", "openpty", "memfd_create", "eventfd")
+# Credentials, session and root: glibc applies them to every thread of the
+# process, so from a container thread they would change the notebook's.
+_PROCESS_CALLS = ("setuid", "setgid", "seteuid", "setegid", "setreuid", "setregid",
+                  "setresuid", "setresgid", "setgroups", "initgroups", "setsid", "setpgid",
+                  "setpgrp", "chroot", "unshare", "setns")
+_FAULTHANDLER = ("dump_traceback_later", "enable", "register", "disable", "unregister",
+                 "cancel_dump_traceback_later")
+
+#: Real descriptors that container code opened itself (and may use).
+_owned: set[int] = set()
+_lock = threading.Lock()
+
+
+def owned() -> frozenset[int]:
+    """The real descriptors container code opened and has not closed."""
+    return frozenset(_owned)
+
+
+def _refuse(what: str, fd: Any) -> OSError:
+    from rosim.fs.syscalls import HostAccessError
+
+    return HostAccessError(errno.EBADF, f"{what}({fd!r}) is refused: descriptor {fd!r} "
+                           "belongs to the notebook's own process, not to this rosim "
+                           "container")
+
+
+def _keep(result: Any) -> Any:
+    with _lock:
+        if isinstance(result, int):
+            _owned.add(result)
+        elif isinstance(result, tuple):
+            _owned.update(fd for fd in result if isinstance(fd, int))
+    return result
+
+
+def _maker(real: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(real)
+    def make(*args: Any, **kwargs: Any) -> Any:
+        if not _guarded():
+            return real(*args, **kwargs)
+        if real.__name__ == "dup" and args and args[0] not in _owned:
+            raise _refuse("dup", args[0])
+        return _keep(real(*args, **kwargs))
+
+    return make
+
+
+def _user(real: Callable[..., Any]) -> Callable[..., Any]:
+    name = real.__name__
+
+    @functools.wraps(real)
+    def use(fd: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _guarded():
+            return real(fd, *args, **kwargs)
+        if fd not in _owned:
+            raise _refuse(name, fd)
+        if name == "dup2" and args and args[0] not in _owned:
+            raise _refuse(name, args[0])
+        result = real(fd, *args, **kwargs)
+        if name == "close":
+            with _lock:
+                _owned.discard(fd)
+        elif name == "dup2":
+            _keep(result)
+        return result
+
+    return use
+
+
+def _closerange(real: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(real)
+    def closerange(fd_low: int, fd_high: int) -> None:
+        if not _guarded():
+            return real(fd_low, fd_high)
+        for fd in sorted(_owned):
+            if fd_low <= fd < fd_high:
+                try:
+                    real(fd, fd + 1)
+                finally:
+                    with _lock:
+                        _owned.discard(fd)
+        return None
+
+    return closerange
+
+
+def _refused(real: Callable[..., Any], qualname: str) -> Callable[..., Any]:
+    @functools.wraps(real)
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        if not _guarded():
+            return real(*args, **kwargs)
+        from rosim.fs.syscalls import HostAccessError
+
+        raise HostAccessError(errno.EPERM, f"{qualname}() is not simulated: inside a rosim "
+                              "container it would act on the notebook's own process, so it "
+                              "is refused")
+
+    return refused
+
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def _wrap(module: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]],
+          ) -> None:
+    real = getattr(module, name, None)
+    if real is not None and callable(real) and not hasattr(real, "__wrapped__"):
+        setattr(module, name, make(real))
+
+
+def install() -> None:
+    """Wrap the functions once (see the module doc); idempotent."""
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        import faulthandler
+        import posix
+
+        for module in {os, posix}:
+            for name in _FD_MAKERS:
+                # os.open stays the builtin (the simulated os has its own); a real
+                # descriptor opened through it is simply not the code's to use.
+                if name != "dup" and not (name == "open" and module is os):
+                    _wrap(module, name, _maker)
+            for name in _FD_FUNCTIONS:
+                _wrap(module, name, _maker if name == "dup" else _user)
+            _wrap(module, "closerange", _closerange)
+            for name in _PROCESS_CALLS:
+                _wrap(module, name, lambda real, n=name: _refused(real, f"posix.{n}"))
+        for name in _FAULTHANDLER:
+            _wrap(faulthandler, name, lambda real, n=name: _refused(real, f"faulthandler.{n}"))
+        _installed = True

@@ -1,0 +1,197 @@
+"""Attacks on the notebook's own process from inside a container.
+
+Container code runs on a thread of the notebook's process. Neither guard's
+first line sees some of the ways back into that process: a descriptor
+number the notebook holds open (Landlock checks rights only when a path is
+opened), process-wide hooks and settings that outlive ``run()``. Each test
+tries one and asserts the notebook's process is as it was. CI runs this
+module with both guards (``ROSIM_HOST_GUARD=audit`` the second time).
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import gc
+import os
+import posix
+import sys
+
+import pytest
+
+import rosim
+from rosim.runtime import patching
+
+
+@pytest.fixture()
+def ctr():
+    c = rosim.Runtime("podman").create(rosim.Image.builtin("fedora"), name="adv-proc")
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture()
+def notebook_file(tmp_path):
+    """A real file the notebook holds open for reading and writing, as fd."""
+    path = tmp_path / "notebook-file"
+    path.write_bytes(b"notebook")
+    fd = os.open(path, os.O_RDWR)
+    yield path, fd
+    os.close(fd)
+    assert patching._is_clean()
+
+
+def _fileio(fd):
+    import _io
+
+    _io.FileIO(fd, "w", closefd=False).write(b"pwned")
+
+
+DESCRIPTOR_ATTACKS = {
+    "posix.write": lambda fd: posix.write(fd, b"pwned"),
+    "posix.pwrite": lambda fd: posix.pwrite(fd, b"pwned", 0),
+    "posix.ftruncate": lambda fd: posix.ftruncate(fd, 0),
+    "posix.close": lambda fd: posix.close(fd),
+    "posix.dup2": lambda fd: posix.dup2(posix.pipe()[0], fd),
+    "posix.dup": lambda fd: posix.write(posix.dup(fd), b"pwned"),
+    "posix.lseek": lambda fd: posix.lseek(fd, 4, 0),
+    "posix.read": lambda fd: posix.read(fd, 100),
+    "_io.FileIO": _fileio,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DESCRIPTOR_ATTACKS))
+def test_a_descriptor_the_notebook_holds_is_out_of_reach(ctr, notebook_file, name):
+    """posix.write, close, dup2, FileIO(fd)... on the notebook's descriptor: EBADF."""
+    path, fd = notebook_file
+    attack = DESCRIPTOR_ATTACKS[name]
+    with pytest.raises(OSError) as info:
+        ctr.run(attack, fd)
+    assert info.value.errno == errno.EBADF
+    assert path.read_bytes() == b"notebook"
+    assert os.lseek(fd, 0, os.SEEK_CUR) == 0
+    assert os.read(fd, 100) == b"notebook"  # still open, still the same file
+
+
+def test_closerange_inside_leaves_the_notebooks_descriptors_open(ctr, notebook_file):
+    """posix.closerange(0, big) closes only what the code opened: the kernel lives on."""
+    path, fd = notebook_file
+
+    def attack():
+        r, w = posix.pipe()
+        posix.closerange(0, 1_000_000)
+        try:
+            posix.write(w, b"x")
+        except OSError as exc:
+            return exc.errno
+        return None
+
+    assert ctr.run(attack) == errno.EBADF
+    assert os.read(fd, 100) == b"notebook"
+
+
+def test_descriptors_the_code_opened_itself_work(ctr):
+    """A real pipe made inside can be written, read, duplicated and closed."""
+    def pipe_round_trip():
+        r, w = posix.pipe()
+        w2 = posix.dup(w)
+        posix.write(w2, b"hello")
+        posix.close(w2)
+        posix.close(w)
+        data = posix.read(r, 100)
+        posix.close(r)
+        return data
+
+    assert ctr.run(pipe_round_trip) == b"hello"
+
+
+def test_an_audit_hook_added_inside_is_refused(ctr):
+    """sys.addaudithook would stay for good and run on every notebook thread.
+
+    CPython drops the new hook without an error when a hook refuses it.
+    """
+    calls = []
+
+    def attack():
+        sys.addaudithook(lambda event, args: calls.append(event))
+
+    ctr.run(attack)
+    os.listdir(".")
+    assert calls == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda fh: fh.dump_traceback_later(0.2, exit=True),
+    lambda fh: fh.register(__import__("signal").SIGUSR1),
+    lambda fh: fh.disable(),
+])
+def test_faulthandler_is_refused_inside(ctr, call):
+    """faulthandler.dump_traceback_later(exit=True) would end the kernel later."""
+    import faulthandler
+    import time
+
+    enabled = faulthandler.is_enabled()
+    with pytest.raises(rosim.HostAccessError):
+        ctr.run(call, faulthandler)
+    time.sleep(0.3)  # the kernel is still here to assert
+    assert faulthandler.is_enabled() == enabled
+
+
+def test_setrlimit_inside_is_refused(ctr):
+    """A lowered limit on open files would starve the notebook's process."""
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with pytest.raises(rosim.HostAccessError):
+        ctr.run(resource.setrlimit, resource.RLIMIT_NOFILE, (16, 16))
+    assert resource.getrlimit(resource.RLIMIT_NOFILE) == before
+
+
+def test_builtins_changed_inside_come_back(ctr):
+    """del builtins.open, builtins.print = ..., __import__ = None: all put back."""
+    before = dict(vars(builtins))
+
+    def attack():
+        builtins.print = lambda *a, **k: None
+        builtins.len = None
+        builtins.rosim_leak = 1
+        del builtins.open
+        builtins.__import__ = None
+
+    ctr.run(attack)
+    assert vars(builtins).keys() == before.keys()
+    assert all(vars(builtins)[k] is v for k, v in before.items())
+    assert ctr.sh("echo ok").stdout == "ok\n"
+
+
+def test_gc_and_interpreter_settings_come_back(ctr):
+    """gc callbacks and thresholds, switch interval, int digits, dlopen flags."""
+    before = (list(gc.callbacks), gc.get_threshold(), sys.getswitchinterval(),
+              sys.get_int_max_str_digits(), sys.getdlopenflags())
+
+    def attack():
+        gc.callbacks.append(lambda phase, info: None)
+        gc.set_threshold(1, 1, 1)
+        sys.setswitchinterval(1.0)
+        sys.set_int_max_str_digits(640)
+        sys.setdlopenflags(0)
+
+    ctr.run(attack)
+    assert (list(gc.callbacks), gc.get_threshold(), sys.getswitchinterval(),
+            sys.get_int_max_str_digits(), sys.getdlopenflags()) == before
+
+
+@pytest.mark.parametrize("call", [
+    lambda: posix.setuid(posix.getuid()),
+    lambda: posix.setgid(posix.getgid()),
+    lambda: posix.setgroups(posix.getgroups()),
+    lambda: posix.setresuid(-1, -1, -1),
+    lambda: posix.chroot("/"),
+], ids=["setuid", "setgid", "setgroups", "setresuid", "chroot"])
+def test_process_credentials_and_root_are_refused(ctr, call):
+    """glibc's setuid acts on every thread: from a container it would drop the notebook's."""
+    uid, gid = os.getuid(), os.getgid()
+    with pytest.raises(rosim.HostAccessError):
+        ctr.run(call)
+    assert (os.getuid(), os.getgid()) == (uid, gid)
