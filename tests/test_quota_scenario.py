@@ -423,3 +423,55 @@ def test_empty_dir_usage_is_seen_with_the_volume_stats_lag():
     passes = [cluster.tick() for _ in range(6)]
     assert passes == [[], [], [], [], [], ["e"]], "seen at the next measurement, 60 s later"
     assert cluster.clock == 70
+
+
+JOBS = {"report-job:2.2": "1Gi", "report-job:2.3": "1Gi"}
+
+
+def test_unused_images_are_deleted_before_anyone_is_evicted():
+    """Lab 04's moment: two job images left an hour before; A writes 7 GiB. At 40 s the
+    disk is under its threshold; the kubelet deletes the two images and evicts nobody."""
+    run = rosim.quota_case("7Gi", unused_images=JOBS)
+    assert run.label == "no protection, 2 unused images"
+    assert (run.start_used, run.sample_at(40).images) == (2560 * MiB, 2560 * MiB)
+    assert run.sample_at(40).available == 112 * MiB
+    assert [(e.time, e.kind) for e in run.events] == [
+        (40, "NodeHasDiskPressure"), (40, "EvictionThresholdMet"), (40, "DeleteUnusedImages"),
+        (40, "NodeHasNoDiskPressure")]
+    assert run.events[2].message == "2 unused images deleted, 2G back on the disk"
+    assert (run.sample_at(40).available_after, run.sample_at(50).images) == (
+        2160 * MiB, 512 * MiB)
+    assert (run.evicted, run.harmed) == ((), ())
+
+
+def test_without_the_old_images_the_same_writes_bring_no_pressure():
+    """The pressure of the moment above came from the images: without them, none (the
+    least available is 10 GiB - 512 MiB - 7 GiB - 2 x 600 MiB = 1360 MiB, at the end)."""
+    run = rosim.quota_case("7Gi")
+    assert run.events == () and min(s.available for s in run.samples) == 1360 * MiB
+
+
+def test_when_deleting_the_images_is_not_enough_the_kubelet_evicts():
+    """A writes 9 GiB: the disk is full at 40 s and the images go; at 50 s A's last 1.2 GiB
+    and B's and C's writes leave 732 MiB, nothing is left to reclaim, and B (priority 0)
+    is evicted; at 60 s A."""
+    run = rosim.quota_case("9Gi", unused_images=JOBS)
+    kinds = [(e.time, e.kind) for e in run.events if e.kind != "ENOSPC"]
+    assert kinds[:4] == [(40, "NodeHasDiskPressure"), (40, "EvictionThresholdMet"),
+                         (40, "DeleteUnusedImages"), (40, "NodeHasNoDiskPressure")]
+    assert run.evicted == ("tenant-b", "tenant-a")
+    assert [e.time for e in run.events if e.kind == "DeleteUnusedImages"] == [40]
+    assert "Threshold quantity: 1Gi, available: 732Mi." in run.tenant("tenant-b").message
+    assert run.tenant("tenant-a").error_at == 40
+
+
+@pytest.mark.parametrize(("images", "match"), [
+    ("report-job", r"unused_images\(='report-job'\) must map"),
+    ({"tenant-app:1.0": "1Gi"}, r"unused_images key\(='tenant-app:1.0'\) is the tenants'"),
+    ({"job:1": "1Gx"}, r"unused_images\['job:1'\]\(='1Gx'\)"),
+    ({"job:1": 10}, r"unused_images\['job:1'\]\(=10\) must be at least 1Ki"),
+])
+def test_bad_unused_images_name_the_field(images, match):
+    """unused_images is checked before anything runs."""
+    with pytest.raises(rosim.ConfigError, match=match):
+        rosim.run_quota_scenario(rosim.quota_tenants(), unused_images=images)

@@ -478,7 +478,6 @@ def _run_jobs(cluster: Cluster, jobs: Mapping[str, Image]) -> None:
     for name in names:
         cluster.delete(name)
     cluster.advance(UNUSED_IMAGES_AGE)
-    del cluster.timeline[:]
 
 
 def _quiet(apps: Sequence[_App], cluster: Cluster, seconds: float) -> bool:
