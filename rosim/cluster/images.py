@@ -43,7 +43,7 @@ rosim._errors.ConfigError: low_threshold_percent(=75) must be below high_thresho
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from rosim._bounds import check_number
@@ -302,7 +302,8 @@ def collect_if_due(cluster: Cluster, node: Node) -> int:
 
 
 def node_images(cluster: Cluster, node_name: str) -> tuple[NodeImage, ...]:
-    """The images on a node (``crictl images``), each marked in use or not, by name."""
+    """The images on a node (``crictl images``), each marked in use or not, by name:
+    copies of the image manager's records."""
     node = cluster.node(node_name)
     _mark_in_use(cluster, node)
-    return tuple(node.images.images[ref] for ref in sorted(node.images.images))
+    return tuple(replace(node.images.images[ref]) for ref in sorted(node.images.images))
