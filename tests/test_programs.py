@@ -789,6 +789,18 @@ def test_python3_traceback_shows_the_calls(app_ro):
         1)
 
 
+def test_python3_traceback_never_reads_the_hosts_file_of_that_name(app_ro, tmp_path):
+    """A host file at the program's path stays unread: no source line of it shows."""
+    host = tmp_path / "prog.py"
+    host.write_text("HOST LINE 1\nHOST LINE 2\nHOST LINE 3\n")
+    app_ro.run(lambda p: __import__("os").makedirs(p, exist_ok=True), str(tmp_path))
+    app_ro.run(write, str(host), "def f():\n    1 / 0\nf()\n")
+    result = app_ro.sh(f"python3 {host}")
+    assert result.status == 1 and "HOST LINE" not in result.stderr
+    assert result.stderr.endswith(
+        f'  File "{host}", line 2, in f\nZeroDivisionError: division by zero\n')
+
+
 def test_python3_file_with_arguments(app_ro):
     """python3 FILE ARGS sets sys.argv to [FILE, ARGS...]; -c sets it to ['-c', ARGS...]."""
     app_ro.sh("echo 'import sys; print(sys.argv)' > /tmp/s.py")

@@ -146,7 +146,10 @@ def _python3(proc: Proc) -> int:
         proc.err("Traceback (most recent call last):\nKeyboardInterrupt\n")
         return 130
     except Exception as exc:  # noqa: BLE001 - printed like the interpreter does
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+        # lookup_lines=False: linecache would read a host file of that name.
+        frames = [traceback.FrameSummary(f.filename, f.lineno, f.name, line="")
+                  for f in traceback.StackSummary.extract(
+                      traceback.walk_tb(exc.__traceback__), lookup_lines=False)
                   if f.filename == filename]
         proc.err("Traceback (most recent call last):\n"
                  + "".join(traceback.format_list(frames))
