@@ -262,6 +262,44 @@ def test_kubernetes_examples_findings_fix_and_proof(capsys, tmp_path, name):
     jsonschema.Draft4Validator(schema).validate(json.loads(out))
 
 
+UPSTREAM = DATA / "upstream"
+
+
+@pytest.mark.parametrize("name", [
+    "kubernetes-website/application/nginx-app.yaml",
+    "kubernetes-website/application/deployment.yaml",
+    "kubernetes-examples/cassandra/cassandra-statefulset.yaml",
+])
+def test_real_public_manifests_fix_and_proof(capsys, tmp_path, name):
+    """Real files as published: findings, a proven fix, --fix output that parses to the
+    same documents plus the fix (a JSON-style file comes back in block style)."""
+    original = (UPSTREAM / name).read_text()
+    path = tmp_path / Path(name).name
+    path.write_text(original)
+    status, out, _ = _run(capsys, path, "--format", "json")
+    report = json.loads(out)
+    assert status == 1 and "RO001" in {f["rule"] for f in report["findings"]}
+    assert report["proofs"] and all(p["ok"] for p in report["proofs"])
+    _run(capsys, path, "--fix")
+    fixed = path.read_text()
+    before = list(yaml.safe_load_all(original))
+    after = [d for d in yaml.safe_load_all(fixed) if d.get("kind") != "PersistentVolumeClaim"]
+    assert [d["kind"] for d in after] == [d["kind"] for d in before]
+    assert max(len(line) for line in fixed.splitlines()) < 120, "no document on one line"
+    comments = [line.strip() for line in original.splitlines() if line.lstrip().startswith("#")]
+    assert all(c in fixed for c in comments)
+    for old, new in zip(before, after, strict=True):
+        if old["kind"] not in ("Deployment", "StatefulSet"):
+            assert new == old
+            continue
+        pod = new["spec"]["template"]["spec"]
+        assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+        assert pod["containers"][0]["image"] == old["spec"]["template"]["spec"][
+            "containers"][0]["image"]
+    again = json.loads(_run(capsys, path, "--format", "json")[1])
+    assert {f["rule"] for f in again["findings"]} <= {"RO002"}
+
+
 def test_color_always_paints_levels_and_outcomes(capsys, shop):
     """--color always colours the levels and the proof's EROFS; never leaves plain text."""
     _, out, _ = _run(capsys, shop, "--color", "always")

@@ -85,6 +85,9 @@ class CheckReport:
                     extra += apply_fix(mf.documents[wl.index], wl, fixes)
             rt = mf._yaml  # type: ignore[attr-defined]
             rt.explicit_start = mf.text.lstrip().startswith("---")
+            for document in mf.documents:
+                if _is_flow(document):
+                    _block_style(document)
             stream = io.StringIO()
             rt.dump_all([*mf.documents, *extra], stream)
             out[mf.source] = stream.getvalue()
@@ -218,3 +221,18 @@ def _paint_proof(line: str) -> str:
     for word, key in (("EROFS", "lost"), ("the fix works", "OK"), ("does NOT work", "lost")):
         line = line.replace(word, _paint(word, key, True))
     return line
+
+
+def _is_flow(node: Any) -> bool:
+    fa = getattr(node, "fa", None)
+    return fa is not None and bool(fa.flow_style())
+
+
+def _block_style(node: Any) -> None:
+    """Write a JSON-style (flow) document in block style: ruamel.yaml cannot keep
+    its line breaks, and would put the whole document on one line."""
+    if _is_flow(node):
+        node.fa.set_block_style()
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        _block_style(child)
