@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 import rosim
+from rosim.runtime.profiles import DEV_NODES
 from tests.conftest import started
 
 
@@ -116,6 +120,25 @@ def test_dev_shm_is_a_64m_noexec_tmpfs(demo_image):
                           ("docker", 64 * 1024 * 1024)):
         shm = mounts_of(started(profile, demo_image))["/dev/shm"]
         assert shm.options.size == size and shm.options.noexec
+
+
+def test_dev_nodes_are_each_containers_own(demo_image):
+    """Each container's /dev gets runc's nodes afresh: a change in one container, or
+    after a restart, is not seen by the next; a user mount keeps its place."""
+    first = started("docker", demo_image)
+    first.run(os.chmod, "/dev/tty", 0o600)
+    first.run(os.remove, "/dev/stdin")
+    second = started("docker", demo_image,
+                     mounts=[rosim.Bind(rosim.Volume("queues"), "/dev/mqueue")])
+    mode = second.run(lambda: stat.filemode(os.lstat("/dev/tty").st_mode))
+    assert mode == "crw-rw-rw-"
+    assert second.run(os.readlink, "/dev/stdin") == "/proc/self/fd/0"
+    names = second.run(os.listdir, "/dev")
+    assert sorted(names) == sorted(
+        {n.path for n in DEV_NODES if "/" not in n.path} | {"shm"})
+    assert second.run(os.path.ismount, "/dev/mqueue")
+    first.restart()
+    assert first.run(os.readlink, "/dev/stdin") == "/proc/self/fd/0"
 
 
 @pytest.mark.parametrize(("profile", "read_only", "container", "expected"), [
