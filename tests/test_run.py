@@ -214,3 +214,41 @@ def test_cwd_is_per_container(ro_ctr):
     ro_ctr.run(os.chdir, "/tmp")
     assert os.getcwd() == host_cwd
     assert ro_ctr.run(os.getcwd) == "/tmp"
+
+
+def test_a_module_imported_between_runs_acts_inside(ro_ctr, tmp_path, monkeypatch):
+    """A module the notebook imports after a first run() is patched in the next ones."""
+    assert ro_ctr.run(int, "1") == 1
+    (tmp_path / "late_module_for_rosim.py").write_text(
+        "import os\nfrom os.path import exists\n"
+        "def listing():\n    return sorted(os.listdir('/etc'))[:1], exists('/scratch')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import late_module_for_rosim
+
+    try:
+        assert ro_ctr.run(late_module_for_rosim.listing) == (
+            ro_ctr.run(lambda: sorted(os.listdir("/etc"))[:1]), True)
+        assert late_module_for_rosim.os is os
+    finally:
+        sys.modules.pop("late_module_for_rosim", None)
+
+
+def test_what_code_sets_on_the_fake_modules_does_not_reach_the_next_run(ro_ctr, rw_ctr):
+    """os.getcwd replaced inside one run() is the simulated one again in the next."""
+    def hijack():
+        os.getcwd = lambda: "/hijacked"
+        os.rosim_marker = 1
+        return os.getcwd()
+
+    assert ro_ctr.run(hijack) == "/hijacked"
+    assert rw_ctr.run(os.getcwd) == "/"
+    assert not rw_ctr.run(hasattr, os, "rosim_marker")
+    assert not hasattr(os, "rosim_marker") and os.getcwd() != "/hijacked"
+
+
+def test_sys_modules_holds_only_real_modules_after_a_run(ro_ctr):
+    """The fake modules pyfakefs puts in sys.modules are all taken out again."""
+    before = dict(sys.modules)
+    ro_ctr.run(lambda: __import__("pathlib").Path("/etc").is_dir())
+    assert all(sys.modules.get(name) is module for name, module in before.items())
+    assert not any(type(m).__module__.startswith("pyfakefs") for m in sys.modules.values())

@@ -170,9 +170,13 @@ class Kernel(FakeFilesystem):
         self.root = ns.root
         for parent, node, name in ns.attachments:
             # A volume can be mounted in several containers: point it at ours.
-            # (A subPath directory keeps its name inside its volume.)
-            node.parent_dir = weakref.ref(parent)
-            if not getattr(node, "rosim_sub_path", False):
+            # (A subPath directory keeps its name inside its volume.) Read
+            # through __dict__: FakeFile's attribute hooks cost microseconds.
+            attrs = node.__dict__
+            ref = attrs.get("parent_dir")
+            if ref is None or ref() is not parent:
+                node.parent_dir = weakref.ref(parent)
+            if attrs.get("name") != name and not attrs.get("rosim_sub_path", False):
                 node.name = name
         self.cwd = ns.cwd
         self._depth = 0

@@ -29,7 +29,6 @@ from pyfakefs.fake_file import FakeDirectory, FakeFile
 from rosim._bounds import check_int
 from rosim._errors import ConfigError, ContainerStateError, MountConflictError
 from rosim.fs.events import EventLog
-from rosim.fs.kernel import as_user
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
@@ -42,9 +41,7 @@ from rosim.fs.overlay import (
     lower_node,
     overlay_changes,
 )
-from rosim.runtime import sqlite
-from rosim.runtime.patching import close_leftovers, in_container, inside, open_file_ids
-from rosim.runtime.process import run_as_process
+from rosim.runtime.patching import in_container_call, patched, run_process
 from rosim.runtime.profiles import DEV_NODES, PlannedMount, Profile
 from rosim.runtime.worker import on_worker, worker
 from rosim.shell.result import ExecResult
@@ -356,21 +353,10 @@ class Container:
                   kwargs: dict[str, Any]) -> T:
         """The body of :meth:`run`, on the worker thread."""
         assert self._ns is not None
-        opened_before = open_file_ids(self._kernel)
-        result: Any = None
-        runner = worker()
-        with inside(self._ns) as patcher, as_user(self.user, self.user_group):
-            # Real file system functions handed in (``ctr.run(os.remove, p)``)
-            # were looked up before patching: use their simulated twins.
-            args = tuple(in_container(a, patcher) if callable(a) else a for a in args)
-            kwargs = {k: in_container(v, patcher) if callable(v) else v
-                      for k, v in kwargs.items()}
-            try:
-                result = run_as_process(runner.call, in_container(func, patcher), args, kwargs)
-            finally:
-                sqlite.finish()
-                close_leftovers(self._kernel, opened_before, result)
-        return result  # type: ignore[no-any-return]
+        with patched() as patcher:
+            func, args, kwargs = in_container_call(patcher, func, args, kwargs)
+            return run_process(self._ns, self.user, self.user_group,  # type: ignore[no-any-return]
+                               func, args, kwargs)
 
     def write_bytes(self, path: str, nbytes: int, step: int = 1024 * 1024) -> int:
         """Append ``nbytes`` to ``path`` in ``step``-sized writes, declared by size.

@@ -17,7 +17,10 @@ Three guards keep simulated code off the real host:
   thread it started, so the learner reads a clear message (and, where
   Landlock is missing, it is the guard).
 
-Set-up and tear-down are atomic: a failure half-way is repaired by
+:func:`patched` applies the patches (found once, see
+:mod:`rosim.runtime.patchset`) and :func:`run_process` runs a container
+process inside them; ``Container.run`` and ``run_each`` are both made of
+these two. Set-up and tear-down are atomic: a failure half-way is repaired by
 :func:`force_unpatch`, so the host is never left patched, and whatever
 process-wide state the code changed (working directory, umask, environment,
 ``sys.stdout``, recursion limit, ``sys.path``, warning filters...) is put back
@@ -33,6 +36,7 @@ import errno
 import gc
 import io
 import logging
+import operator
 import os
 import pathlib
 import posix
@@ -45,39 +49,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pyfakefs import helpers, mox3_stubout
-from pyfakefs.fake_filesystem_unittest import PATH_MODULE, Patcher
+from pyfakefs import helpers
+from pyfakefs.fake_filesystem_unittest import Patcher
 
 from rosim.fs.kernel import kernel
 from rosim.fs.namespace import Namespace
-from rosim.fs.syscalls import ContainerOsModule, HostAccessError, install_open_hook
-from rosim.runtime import process
+from rosim.fs.syscalls import HostAccessError, install_open_hook
+from rosim.runtime import process, sqlite
 from rosim.runtime.hostguard import guard_kind
-from rosim.runtime.process import _guarded, mark_guarded
+from rosim.runtime.patchset import (
+    _REAL_MODULES,  # noqa: F401 - the real open, for checks
+    force_unpatch,
+    is_clean,
+    patch_set,
+)
+from rosim.runtime.patchset import apply as _apply_patches
+from rosim.runtime.patchset import undo as _undo_patches
+from rosim.runtime.process import _guarded, mark_guarded, run_as_process
+from rosim.runtime.worker import _abandoned, worker
 
 __all__ = ["close_leftovers", "force_unpatch", "in_container", "inside", "mark_guarded",
-           "open_file_ids", "process_logging"]
+           "open_file_ids", "patched", "process_logging", "run_process"]
 
-
-class _ContainerPatcher(Patcher):
-    """A pyfakefs Patcher whose file system is rosim's kernel."""
-
-    def _refresh(self) -> None:
-        if self._stubs is not None:
-            self._stubs.smart_unset_all()
-        self._stubs = mox3_stubout.StubOutForTesting()
-        self.fs = kernel()
-        self.fs.patch_open_code = self.patch_open_code
-        for name, factory in self._fake_module_classes.items():
-            self.fake_modules[name] = factory(self.fs)
-            if hasattr(self.fake_modules[name], "skip_names"):
-                self.fake_modules[name].skip_names = self.skip_names | {
-                    m.__name__ for m in self.SKIPMODULES if m and "." in m.__name__
-                }
-        self.fake_modules[PATH_MODULE] = self.fake_modules["os"].path
-        for name, factory in self._unfaked_module_classes.items():
-            self.unfaked_modules[name] = factory()
-        self._isStale = False
 
 
 # --------------------------------------------------------------- host guard
@@ -95,10 +88,12 @@ _REFUSED_EVENTS = frozenset({
     # limit on open files would starve the notebook.
     "sys.addaudithook", "resource.setrlimit", "resource.prlimit",
 })
+_WATCHED = _REFUSED_EVENTS | {"open", "socket.bind", "sqlite3.connect"}
 
 
-def _audit(event: str, args: tuple[Any, ...], _guarded: Callable[[], bool] = _guarded) -> None:
-    if not _guarded():
+def _audit(event: str, args: tuple[Any, ...], _guarded: Callable[[], bool] = _guarded,
+           _watched: frozenset[str] = _WATCHED) -> None:
+    if event not in _watched or not _guarded():
         return
     if event == "open":
         path, mode, flags = (args + (None, None, None))[:3]
@@ -232,35 +227,43 @@ def process_logging() -> Iterator[None]:
 
     Handlers that the code attaches to loggers (``basicConfig``,
     ``addHandler``) are detached and closed afterwards, so they neither leak
-    into the notebook nor make the next container's ``basicConfig`` a no-op.
+    into the notebook nor make the next container's ``basicConfig`` a no-op;
+    levels and ``disabled`` flags it changed are put back. Only what changed
+    is touched (``setLevel`` clears every logger's cache).
     """
-    manager = logging.Logger.manager
-    loggers = [logging.root, *(v for v in manager.loggerDict.values()
-                               if isinstance(v, logging.Logger))]
-    saved = {id(lg): (lg, list(lg.handlers), lg.level, lg.disabled) for lg in loggers}
+    loggers = logging.Logger.manager.loggerDict
+    saved = [(lg, lg.handlers[:], lg.level, lg.disabled)
+             for lg in (logging.root, *loggers.values()) if isinstance(lg, logging.Logger)]
     try:
         yield
     finally:
-        current = [logging.root, *(v for v in manager.loggerDict.values()
-                                   if isinstance(v, logging.Logger))]
-        for logger in current:
-            before = saved.get(id(logger))
-            keep = before[1] if before else []
-            for handler in list(logger.handlers):
-                if handler not in keep:
-                    logger.removeHandler(handler)
-                    try:
-                        handler.close()
-                    except Exception:  # noqa: BLE001, S110 - a simulated file may fail
-                        pass
-            if before:
-                logger.setLevel(before[2])
-                logger.disabled = before[3]
+        known = {id(entry[0]) for entry in saved}
+        for logger, handlers, level, disabled in saved:
+            if logger.handlers != handlers:
+                _detach_handlers(logger, handlers)
+            if logger.level != level:
+                logger.setLevel(level)
+            if logger.disabled is not disabled:
+                logger.disabled = disabled
+        for logger in list(loggers.values()):
+            if isinstance(logger, logging.Logger) and logger.handlers and \
+                    id(logger) not in known:
+                _detach_handlers(logger, [])  # a logger made inside
+
+
+def _detach_handlers(logger: logging.Logger, keep: list[logging.Handler]) -> None:
+    for handler in list(logger.handlers):
+        if handler not in keep:
+            logger.removeHandler(handler)
+            try:
+                handler.close()
+            except Exception:  # noqa: BLE001, S110 - a simulated file may fail
+                pass
 
 
 def open_file_ids(k: Any) -> set[int]:
     """Identities of the file objects open in the kernel now (see close_leftovers)."""
-    return {id(w) for ws in k.open_files if ws for w in ws}
+    return {id(w) for ws in k.open_files[3:] if ws for w in ws}
 
 
 def close_leftovers(k: Any, before: set[int], keep: Any) -> None:
@@ -281,37 +284,82 @@ def close_leftovers(k: Any, before: set[int], keep: Any) -> None:
                 pass
 
 
-class _HostState:
-    """Process-wide state that container code may change, saved to be put back."""
+_posix = posix  # the real functions: pyfakefs replaces module attributes that are ``os``
 
-    __slots__ = ("builtins", "cwd", "environ", "excepthook", "filters", "gc", "gc_callbacks",
-                 "gc_threshold", "hooks", "interpreter", "limit", "meta_path", "path", "stdio",
-                 "tempdir", "trace", "umask")
+
+class _HostState:
+    """Process-wide state that container code may change, saved to be put back.
+
+    Saving copies a few references and small lists; putting back compares
+    each piece first, by identity (an object whose ``__eq__`` says "equal"
+    cannot pass for the original), and touches only what changed.
+    """
+
+    __slots__ = ("builtins", "cwd", "environ", "filters", "gc", "gc_callbacks", "gc_threshold",
+                 "hooks", "interpreter", "limit", "meta_path", "path", "stdio", "tempdir",
+                 "trace", "umask")
 
     def __init__(self) -> None:
         self.tempdir = tempfile.tempdir
         self.cwd = _posix.getcwd()
         self.umask = _posix.umask(0o022)
         _posix.umask(self.umask)
-        self.environ = dict(os.environ._data)  # type: ignore[attr-defined]
+        self.environ = os.environ._data.copy()  # type: ignore[attr-defined]
         self.stdio = (sys.stdin, sys.stdout, sys.stderr)
-        self.hooks = (sys.excepthook, sys.displayhook, sys.breakpointhook,
-                      threading.excepthook)
-        self.excepthook = sys.unraisablehook
+        self.hooks = _hooks()
         self.limit = sys.getrecursionlimit()
-        self.meta_path = list(sys.meta_path)
-        self.path = list(sys.path)
-        self.filters = list(warnings.filters)
+        self.meta_path = sys.meta_path[:]
+        self.path = sys.path[:]
+        self.filters = warnings.filters[:]
         self.gc = gc.isenabled()
-        self.gc_callbacks = list(gc.callbacks)
+        self.gc_callbacks = gc.callbacks[:]
         self.gc_threshold = gc.get_threshold()
         self.trace = (sys.gettrace(), sys.getprofile())
-        self.builtins = dict(vars(builtins))
-        self.interpreter = (sys.getswitchinterval(), sys.getdlopenflags(),
-                            sys.get_int_max_str_digits())
+        self.builtins = vars(builtins).copy()
+        self.interpreter = _interpreter()
 
     def restore(self) -> None:
-        """Put everything back (each step on its own, so one failure does not stop the rest)."""
+        """Put back what changed; if anything is odd, every piece on its own."""
+        try:
+            self._restore_changed()
+        except Exception:  # noqa: BLE001 - e.g. sys.path replaced by a non-list
+            self._restore_each()
+
+    def _restore_changed(self) -> None:
+        self.restore_builtins()
+        tempfile.tempdir = self.tempdir
+        _posix.umask(self.umask)
+        if _posix.getcwd() != self.cwd:
+            _posix.chdir(self.cwd)
+        if not _same_dict(os.environ._data, self.environ):  # type: ignore[attr-defined]
+            self._restore_environ()
+        stdin, stdout, stderr = self.stdio
+        if sys.stdin is not stdin or sys.stdout is not stdout or sys.stderr is not stderr:
+            sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+        if not _same(_hooks(), self.hooks):
+            self._restore_hooks()
+        if sys.getrecursionlimit() != self.limit:
+            sys.setrecursionlimit(self.limit)
+        if not _same(sys.meta_path, self.meta_path):
+            sys.meta_path[:] = self.meta_path
+        if not _same(sys.path, self.path):
+            sys.path[:] = self.path
+        if not _same(warnings.filters, self.filters):
+            warnings.filters[:] = self.filters
+            warnings._filters_mutated()  # type: ignore[attr-defined]
+        if gc.isenabled() is not self.gc:
+            gc.enable() if self.gc else gc.disable()  # noqa: B018
+        if not _same(gc.callbacks, self.gc_callbacks):
+            gc.callbacks[:] = self.gc_callbacks
+        if gc.get_threshold() != self.gc_threshold:
+            gc.set_threshold(*self.gc_threshold)
+        if sys.gettrace() is not self.trace[0] or sys.getprofile() is not self.trace[1]:
+            self._restore_trace()
+        if _interpreter() != self.interpreter:
+            self._restore_interpreter()
+
+    def _restore_each(self) -> None:
+        """Put everything back, each step on its own (one failure does not stop the rest)."""
         steps: list[Callable[[], Any]] = [
             self.restore_builtins,
             lambda: setattr(tempfile, "tempdir", self.tempdir),
@@ -320,11 +368,7 @@ class _HostState:
             self._restore_environ,
             lambda: (setattr(sys, "stdin", self.stdio[0]), setattr(sys, "stdout", self.stdio[1]),
                      setattr(sys, "stderr", self.stdio[2])),
-            lambda: (setattr(sys, "excepthook", self.hooks[0]),
-                     setattr(sys, "displayhook", self.hooks[1]),
-                     setattr(sys, "breakpointhook", self.hooks[2]),
-                     setattr(threading, "excepthook", self.hooks[3]),
-                     setattr(sys, "unraisablehook", self.excepthook)),
+            self._restore_hooks,
             lambda: sys.setrecursionlimit(self.limit),
             lambda: sys.meta_path.__setitem__(slice(None), self.meta_path),
             lambda: sys.path.__setitem__(slice(None), self.path),
@@ -334,9 +378,7 @@ class _HostState:
             lambda: gc.callbacks.__setitem__(slice(None), self.gc_callbacks),
             lambda: gc.set_threshold(*self.gc_threshold),
             self._restore_trace,
-            lambda: (sys.setswitchinterval(self.interpreter[0]),
-                     sys.setdlopenflags(self.interpreter[1]),
-                     sys.set_int_max_str_digits(self.interpreter[2])),
+            self._restore_interpreter,
         ]
         for step in steps:
             try:
@@ -344,31 +386,44 @@ class _HostState:
             except Exception:  # noqa: BLE001, S112 - best effort for each piece
                 continue
 
+    def restore_builtins(self) -> None:
+        """``del builtins.open``, ``builtins.print = ...``: the notebook's builtins come back."""
+        current = vars(builtins)
+        saved = self.builtins
+        if _same_dict(current, saved):
+            return
+        for key in [k for k in current if k not in saved]:
+            del current[key]
+        for key, value in saved.items():
+            if current.get(key, _MISSING) is not value:
+                current[key] = value
+
+    def _restore_hooks(self) -> None:
+        (sys.excepthook, sys.displayhook, sys.breakpointhook, threading.excepthook,
+         sys.unraisablehook) = self.hooks
+
+    def _restore_interpreter(self) -> None:
+        switch, dlopen, digits = self.interpreter
+        sys.setswitchinterval(switch)
+        sys.setdlopenflags(dlopen)
+        sys.set_int_max_str_digits(digits)
+
     def _restore_cwd(self) -> None:
-        if _posix.getcwd() != self.cwd:
+        try:
+            same = _posix.getcwd() == self.cwd
+        except OSError:
+            same = False
+        if not same:
             _posix.chdir(self.cwd)
 
     def _restore_environ(self) -> None:
         data = os.environ._data  # type: ignore[attr-defined]
-        if data == self.environ:
-            return
         decode = os.fsdecode
         for key in [k for k in data if k not in self.environ]:
             del os.environ[decode(key)]
         for key, value in self.environ.items():
-            if data.get(key) != value:
+            if data.get(key, _MISSING) is not value:
                 os.environ[decode(key)] = decode(value)
-
-    def restore_builtins(self, keep: tuple[str, ...] = ()) -> None:
-        """``del builtins.open``, ``builtins.print = ...``: the notebook's builtins come
-        back (all but the names in ``keep``)."""
-        current = vars(builtins)
-        saved = self.builtins
-        for key in [k for k in current if k not in saved and k not in keep]:
-            del current[key]
-        for key, value in saved.items():
-            if key not in keep and current.get(key, _MISSING) is not value:
-                current[key] = value
 
     def _restore_trace(self) -> None:
         if sys.gettrace() is not self.trace[0]:
@@ -378,177 +433,131 @@ class _HostState:
 
 
 _MISSING = object()
-_posix = posix  # the real functions: pyfakefs replaces module attributes that are ``os``
-_REAL_MODULES: dict[str, Any] = {}
 
 
-def _capture_real_modules() -> None:
-    if _REAL_MODULES:
-        return
-    for name in ("os", "os.path", "io", "_io", "pathlib", "shutil", "fcntl", "tempfile",
-                 "glob", "posixpath", "genericpath", "linecache", "tokenize"):
-        module = sys.modules.get(name)
-        if module is not None:
-            _REAL_MODULES[name] = module
-    _REAL_MODULES["builtins.open"] = builtins.open
-    _REAL_MODULES["io.open"] = io.open
+def _hooks() -> tuple[Any, ...]:
+    return (sys.excepthook, sys.displayhook, sys.breakpointhook, threading.excepthook,
+            sys.unraisablehook)
 
 
-def force_unpatch() -> None:
-    """Undo every pyfakefs patch, whatever state an interrupted run left.
-
-    Idempotent: each step checks before it acts.
-    """
-    from pyfakefs.fake_filesystem_unittest import DynamicPatcher
-
-    _undo_extra()
-    # pyfakefs keeps its singleton on the class that was instantiated.
-    patcher = _ContainerPatcher.PATCHER or Patcher.PATCHER
-    if patcher is not None:
-        for step in (lambda: patcher._stubs and patcher._stubs.smart_unset_all(),
-                     patcher.unset_defaults, patcher.tempfile_patcher.stop_patching,
-                     patcher.linecache_patcher.stop_patching):
-            try:
-                step()
-            except Exception:  # noqa: BLE001, S112
-                continue
-        patcher._patching = False
-        patcher._isStale = True
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, DynamicPatcher)]
-    for name, module in _REAL_MODULES.items():
-        if "." in name and name.startswith("builtins"):
-            continue
-        if name in sys.modules and sys.modules[name] is not module and name != "io.open":
-            sys.modules[name] = module
-    if _REAL_MODULES:
-        builtins.open = _REAL_MODULES["builtins.open"]
-        io.open = _REAL_MODULES["io.open"]
-    for cls in (_ContainerPatcher, Patcher):
-        cls.REF_COUNT = 0
-        cls.PATCHER = None
-    helpers.reset_ids()
+def _interpreter() -> tuple[float, int, int]:
+    return sys.getswitchinterval(), sys.getdlopenflags(), sys.get_int_max_str_digits()
 
 
-def _is_clean() -> bool:
-    return _ContainerPatcher.PATCHER is None and _ContainerPatcher.REF_COUNT == 0 and (
-        not _REAL_MODULES or builtins.open is _REAL_MODULES["builtins.open"])
+def _same(now: Any, saved: Any) -> bool:
+    """The very same objects in the same order (``__eq__`` is never asked)."""
+    return len(now) == len(saved) and all(map(operator.is_, now, saved))
 
 
-def _repoint(names: set[str], patcher: Patcher) -> None:
-    """Modules first imported inside keep no reference to the fake modules."""
-    fakes = {id(m): name for name, m in patcher.fake_modules.items()}
-    for name in names:
-        module = sys.modules.get(name)
-        if module is None:
-            continue
-        try:
-            items = list(vars(module).items())
-        except TypeError:
-            continue
-        for attr, value in items:
-            owner = fakes.get(id(value))
-            if owner is not None:
-                real = _REAL_MODULES.get(owner) or sys.modules.get(owner)
-                if real is not None:
-                    setattr(module, attr, real)
-                continue
-            bound = getattr(value, "__self__", None)
-            owner = fakes.get(id(bound)) if bound is not None else None
-            if owner is not None:
-                real = _REAL_MODULES.get(owner) or sys.modules.get(owner)
-                fn = getattr(real, getattr(value, "__name__", attr), None)
-                if fn is not None:
-                    setattr(module, attr, fn)
+def _same_dict(now: dict[Any, Any], saved: dict[Any, Any]) -> bool:
+    return _same(now.keys(), saved.keys()) and _same(now.values(), saved.values())
 
 
-def _set_up() -> _ContainerPatcher:
-    if not _is_clean():
-        force_unpatch()
-    patcher = _ContainerPatcher(modules_to_patch={"os": ContainerOsModule})
-    try:
-        patcher.setUp()
-        for module, name, fake in _extra_patches():
-            setattr(module, name, fake)
-    except BaseException:
-        force_unpatch()
-        raise
-    return patcher
+_ready = False
 
 
-_EXTRA: list[tuple[Any, str, Any, Any]] = []
-
-
-def _extra_patches() -> list[tuple[Any, str, Any]]:
-    """Modules pyfakefs does not fake: ``mmap`` of a file, ``sqlite3.connect``."""
-    if not _EXTRA:
-        import mmap
-        import sqlite3
-        import sqlite3.dbapi2
-
-        from rosim.runtime import sqlite
-
-        real_mmap = mmap.mmap
-
-        class ContainerMmap(real_mmap):  # type: ignore[valid-type, misc]
-            """``mmap.mmap``: anonymous maps work; a container file's is refused."""
-
-            def __new__(cls, fileno: int, *args: Any, **kwargs: Any) -> Any:
-                if fileno != -1:
-                    raise HostAccessError(
-                        errno.ENODEV, "mmap of a file is not simulated: a rosim "
-                        "container's files live in memory, not behind a real descriptor "
-                        "(read or write the file instead)")
-                return real_mmap.__new__(cls, fileno, *args, **kwargs)
-
-        ContainerMmap.__name__ = ContainerMmap.__qualname__ = "mmap"
-        _EXTRA.extend([(mmap, "mmap", real_mmap, ContainerMmap),
-                       (sqlite3, "connect", sqlite3.connect, sqlite.connect),
-                       (sqlite3.dbapi2, "connect", sqlite3.dbapi2.connect, sqlite.connect)])
-    return [(module, name, fake) for module, name, _real, fake in _EXTRA]
-
-
-def _undo_extra() -> None:
-    for module, name, real, _fake in _EXTRA:
-        if getattr(module, name, None) is not real:
-            setattr(module, name, real)
-
-
-def _tear_down(patcher: _ContainerPatcher) -> None:
-    dyn = getattr(patcher, "_dyn_patcher", None)
-    loaded: set[str] = set()
-    if dyn is not None:
-        # pyfakefs deletes the modules imported while patched; a C extension
-        # (numpy) cannot be imported twice, so they stay, pointed at the real os.
-        loaded = set(dyn._loaded_module_names)
-        dyn._loaded_module_names.clear()
-    try:
-        _undo_extra()
-        patcher.tearDown()
-    finally:
-        _undo_extra()
-        if not _is_clean():
-            force_unpatch()
-        helpers.reset_ids()
-        if loaded:
-            _repoint(loaded, patcher)
-
-
-@contextmanager
-def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatcher]:
-    """Run the ``with`` block as a process of the container owning ``ns``."""
+def _get_ready() -> None:
+    """Install the hooks and wrappers (once)."""
+    global _ready
     install_open_hook()
     _install_guard()
     process.install()
-    _capture_real_modules()
-    from rosim.runtime.worker import abandoned
+    patch_set()
+    _ready = True
 
+
+@contextmanager
+def patched() -> Iterator[Patcher]:
+    """Patch the file system modules for the ``with`` block; then put the host back.
+
+    Inside, :func:`run_process` runs container processes (one for
+    ``Container.run``, one per container for ``run_each``). Afterwards the
+    originals are back and the process-wide state container code may have
+    changed is restored (:class:`_HostState`), whatever happened inside.
+    """
+    if not _ready:
+        _get_ready()
     k = kernel()
+    if k.ns is not None:
+        from rosim._errors import LifecycleError
+
+        raise LifecycleError("a container is already running code: run() does not nest.")
     saved = _HostState()
     saved_umask = k.umask
+    try:
+        patcher = _apply_patches()
+        try:
+            yield patcher
+        finally:
+            if not abandoned():
+                # First, so that tear-down finds ``__import__`` and the rest as they
+                # were (``builtins.open``, the fake, is back to the real one already).
+                saved.restore_builtins()
+                _undo_patches()
+    finally:
+        if not abandoned():
+            k.umask = saved_umask
+            saved.restore()
+
+
+def in_container_call(patcher: Patcher, func: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> tuple[Callable[..., Any], tuple[Any, ...],
+                                                       dict[str, Any]]:
+    """``func``, ``args`` and ``kwargs`` with real file system functions mapped inside.
+
+    Real functions handed in (``ctr.run(os.remove, p)``) were looked up
+    before patching: their simulated twins act inside (:func:`in_container`).
+    """
+    return (in_container(func, patcher),
+            tuple(in_container(a, patcher) if callable(a) else a for a in args),
+            {key: in_container(v, patcher) if callable(v) else v for key, v in kwargs.items()})
+
+
+def run_process(ns: Namespace, uid: int, gid: int, func: Callable[..., Any],
+                args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run ``func(*args, **kwargs)`` as a process of the container owning ``ns``.
+
+    Call inside :func:`patched`, on the worker thread. The process sees
+    ``ns`` as its file system, acts as ``uid``/``gid``, has its own
+    ``logging`` configuration and signal and atexit tables; when it ends, its
+    sqlite connections are written back and closed and the files it left open
+    are closed (a file object it returns stays open).
+    """
+    k = kernel()
     entered = k.entered(ns)
     entered.__enter__()
     try:
-        patcher = _set_up()
+        helpers.set_uid(uid)
+        helpers.set_gid(gid)
+        tempfile.tempdir = None
+        opened = open_file_ids(k)
+        result: Any = None
+        try:
+            with process_logging():
+                result = run_as_process(worker().call, func, args, kwargs)
+        finally:
+            sqlite.finish()
+            close_leftovers(k, opened, result)
+        return result
+    finally:
+        if abandoned():
+            # A new worker owns the kernel and the patches now: touch nothing.
+            _LEFT_BEHIND.append(entered)
+        else:
+            entered.__exit__(None, None, None)
+
+
+@contextmanager
+def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[Patcher]:
+    """Run the ``with`` block as a process of the container owning ``ns``.
+
+    The block runs as it is (not as a simulated process with its own exit,
+    signals and atexit: see :func:`run_process`).
+    """
+    with patched() as patcher:
+        k = kernel()
+        entered = k.entered(ns)
+        entered.__enter__()
         try:
             helpers.set_uid(uid)
             helpers.set_gid(gid)
@@ -556,20 +565,17 @@ def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[_ContainerPatc
             with process_logging():
                 yield patcher
         finally:
-            # First, so that tear-down finds ``__import__`` and the rest as they were
-            # (``open`` is pyfakefs' to put back).
-            saved.restore_builtins(keep=("open",))
-            if not abandoned():
-                _tear_down(patcher)
-    finally:
-        if abandoned():
-            # A new worker owns the kernel and the patches now: touch nothing.
-            _LEFT_BEHIND.append(entered)
-        else:
-            entered.__exit__(None, None, None)
-            k.umask = saved_umask
-            saved.restore()
+            if abandoned():
+                _LEFT_BEHIND.append(entered)
+            else:
+                entered.__exit__(None, None, None)
 
 
+def abandoned() -> bool:
+    """Whether the calling thread is a worker that a stuck interrupt left behind."""
+    return bool(_abandoned) and threading.get_ident() in _abandoned
+
+
+_is_clean = is_clean
 _LEFT_BEHIND: list[Any] = []  # contexts of abandoned workers, kept from being finalised
 atexit.register(_LEFT_BEHIND.clear)  # ... until the interpreter exits, while it still can

@@ -116,10 +116,14 @@ def process() -> Iterator[ProcessState]:
     try:
         yield state
     finally:
-        if _stack and _stack[-1] is state:
-            _stack.pop()
-        elif state in _stack:
-            _stack.remove(state)
+        _pop(state)
+
+
+def _pop(state: ProcessState) -> None:
+    if _stack and _stack[-1] is state:
+        _stack.pop()
+    elif state in _stack:
+        _stack.remove(state)
 
 
 def status_of(exc: BaseException) -> int:
@@ -147,7 +151,9 @@ def run_as_process(call: Callable[..., Any], func: Callable[..., Any],
     """
     from rosim._errors import ProcessExitError
 
-    with process() as proc:
+    proc = ProcessState()
+    _stack.append(proc)
+    try:
         try:
             result = call(func, *args, **kwargs)
         except SystemExit as exc:
@@ -157,6 +163,8 @@ def run_as_process(call: Callable[..., Any], func: Callable[..., Any],
             raise ProcessExitError(exc.status, exc.how) from None
         if proc.atexit:
             call(proc.run_atexit)
+    finally:
+        _pop(proc)
     return result
 
 

@@ -155,7 +155,10 @@ class Worker:
             try:
                 with self._lock:
                     self._interruptible = False
-                    _raise_in(self.ident, None)  # drop an interrupt not yet delivered
+                    job = self._job
+                    if job is not None and job.interrupt:
+                        # _stop raised it (under this lock) only after setting the flag.
+                        _raise_in(self.ident, None)  # drop an interrupt not yet delivered
                 return
             except KeyboardInterrupt:
                 self._release_lock()
