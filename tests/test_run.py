@@ -252,3 +252,49 @@ def test_sys_modules_holds_only_real_modules_after_a_run(ro_ctr):
     ro_ctr.run(lambda: __import__("pathlib").Path("/etc").is_dir())
     assert all(sys.modules.get(name) is module for name, module in before.items())
     assert not any(type(m).__module__.startswith("pyfakefs") for m in sys.modules.values())
+
+
+@pytest.mark.parametrize("names", [("vars", "bool", "len", "set", "list", "isinstance",
+                                    "getattr", "setattr", "id", "all", "map")])
+def test_builtins_rosim_itself_needs_are_put_back_before_it_needs_them(ro_ctr, names):
+    """Container code that breaks the builtins rosim's tear-down uses leaves nothing patched."""
+    import builtins
+
+    from rosim.runtime import patching
+
+    before = dict(vars(builtins))
+
+    def attack():
+        for name in names:
+            setattr(builtins, name, None)
+
+    try:
+        ro_ctr.run(attack)
+    except Exception:  # noqa: BLE001, S110 - an error is allowed, a leak is not
+        pass
+    assert vars(builtins).keys() == before.keys()
+    assert all(vars(builtins)[k] is v for k, v in before.items())
+    assert patching._is_clean() and builtins.open is REAL_OPEN and os.open is REAL_OS_OPEN
+    assert ro_ctr.sh("echo ok").stdout == "ok\n"
+
+
+def test_an_object_equal_to_everything_cannot_pass_for_the_original(ro_ctr):
+    """State is compared by identity: an __eq__ that says "equal" changes nothing."""
+    class Equal:
+        def __eq__(self, other):
+            return True
+
+        __hash__ = object.__hash__
+
+    before = (list(sys.meta_path), list(sys.path), sys.excepthook, dict(vars(builtins)))
+
+    def attack():
+        sys.meta_path[0] = Equal()
+        sys.path[0] = Equal()
+        sys.excepthook = Equal()
+        builtins.print = Equal()
+
+    ro_ctr.run(attack)
+    assert all(a is b for a, b in zip(sys.meta_path, before[0], strict=True))
+    assert all(a is b for a, b in zip(sys.path, before[1], strict=True))
+    assert sys.excepthook is before[2] and builtins.print is before[3]["print"]

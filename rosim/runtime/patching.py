@@ -295,9 +295,9 @@ class _HostState:
     cannot pass for the original), and touches only what changed.
     """
 
-    __slots__ = ("builtins", "cwd", "environ", "filters", "gc", "gc_callbacks", "gc_threshold",
-                 "hooks", "interpreter", "limit", "meta_path", "path", "stdio", "tempdir",
-                 "trace", "umask")
+    __slots__ = ("builtins", "builtins_checked", "cwd", "environ", "filters", "gc",
+                 "gc_callbacks", "gc_threshold", "hooks", "interpreter", "limit", "meta_path",
+                 "path", "patched", "stdio", "tempdir", "trace", "umask")
 
     def __init__(self) -> None:
         self.tempdir = tempfile.tempdir
@@ -315,7 +315,11 @@ class _HostState:
         self.gc_callbacks = gc.callbacks[:]
         self.gc_threshold = gc.get_threshold()
         self.trace = (sys.gettrace(), sys.getprofile())
-        self.builtins = vars(builtins).copy()
+        self.builtins = _BUILTINS.copy()
+        #: The builtins while patched (the fake ``open``), set by :func:`patched`.
+        self.patched = self.builtins
+        #: Whether the builtins were found (or put back) as they were since.
+        self.builtins_checked = False
         self.interpreter = _interpreter()
 
     def restore(self) -> None:
@@ -326,7 +330,9 @@ class _HostState:
             self._restore_each()
 
     def _restore_changed(self) -> None:
-        self.restore_builtins()
+        if not self.builtins_checked or \
+                _BUILTINS.get("open", _MISSING) is not self.builtins.get("open", _MISSING):
+            self.restore_builtins()
         tempfile.tempdir = self.tempdir
         _posix.umask(self.umask)
         if _posix.getcwd() != self.cwd:
@@ -386,10 +392,12 @@ class _HostState:
             except Exception:  # noqa: BLE001, S112 - best effort for each piece
                 continue
 
-    def restore_builtins(self) -> None:
-        """``del builtins.open``, ``builtins.print = ...``: the notebook's builtins come back."""
-        current = vars(builtins)
-        saved = self.builtins
+    def restore_builtins(self, saved: dict[str, Any] | None = None) -> None:
+        """``del builtins.open``, ``builtins.print = ...``: the notebook's builtins come
+        back (or ``saved``: those of the patched region)."""
+        current = _BUILTINS
+        if saved is None:
+            saved = self.builtins
         if _same_dict(current, saved):
             return
         for key in [k for k in current if k not in saved]:
@@ -433,6 +441,7 @@ class _HostState:
 
 
 _MISSING = object()
+_BUILTINS = builtins.__dict__  # read without vars(): container code may replace builtins
 
 
 def _hooks() -> tuple[Any, ...]:
@@ -444,9 +453,13 @@ def _interpreter() -> tuple[float, int, int]:
     return sys.getswitchinterval(), sys.getdlopenflags(), sys.get_int_max_str_digits()
 
 
-def _same(now: Any, saved: Any) -> bool:
-    """The very same objects in the same order (``__eq__`` is never asked)."""
-    return len(now) == len(saved) and all(map(operator.is_, now, saved))
+def _same(now: Any, saved: Any, _len: Any = len, _all: Any = all, _map: Any = map,
+          _is: Any = operator.is_) -> bool:
+    """The very same objects in the same order (``__eq__`` is never asked).
+
+    The builtins it needs are bound here: container code may have replaced them.
+    """
+    return _len(now) == _len(saved) and _all(_map(_is, now, saved))
 
 
 def _same_dict(now: dict[Any, Any], saved: dict[Any, Any]) -> bool:
@@ -482,18 +495,25 @@ def patched() -> Iterator[Patcher]:
         from rosim._errors import LifecycleError
 
         raise LifecycleError("a container is already running code: run() does not nest.")
+    global _current
     saved = _HostState()
     saved_umask = k.umask
     try:
         patcher = _apply_patches()
+        saved.patched = _BUILTINS.copy()
+        _current = saved
         try:
             yield patcher
         finally:
+            if _current is saved:
+                _current = None
             if not abandoned():
-                # First, so that tear-down finds ``__import__`` and the rest as they
-                # were (``builtins.open``, the fake, is back to the real one already).
-                saved.restore_builtins()
-                _undo_patches()
+                # First, so that tear-down finds ``__import__`` and the rest as they were.
+                try:
+                    if not saved.builtins_checked:
+                        saved.restore_builtins(saved.patched)
+                finally:
+                    _undo_patches()
     finally:
         if not abandoned():
             k.umask = saved_umask
@@ -534,7 +554,10 @@ def run_process(ns: Namespace, uid: int, gid: int, func: Callable[..., Any],
         result: Any = None
         try:
             with process_logging():
-                result = run_as_process(worker().call, func, args, kwargs)
+                try:
+                    result = run_as_process(worker().call, func, args, kwargs)
+                finally:
+                    _builtins_back()
         finally:
             sqlite.finish()
             close_leftovers(k, opened, result)
@@ -545,6 +568,17 @@ def run_process(ns: Namespace, uid: int, gid: int, func: Callable[..., Any],
             _LEFT_BEHIND.append(entered)
         else:
             entered.__exit__(None, None, None)
+
+
+def _builtins_back() -> None:
+    """The process ended: builtins it changed come back (the fake ``open`` stays)."""
+    state = _current
+    if state is not None and not abandoned():
+        state.restore_builtins(state.patched)
+        state.builtins_checked = True
+
+
+_current: _HostState | None = None  # the host state saved by the patched() block running
 
 
 @contextmanager
@@ -573,7 +607,8 @@ def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[Patcher]:
 
 def abandoned() -> bool:
     """Whether the calling thread is a worker that a stuck interrupt left behind."""
-    return bool(_abandoned) and threading.get_ident() in _abandoned
+    # No builtins here (no bool()): it runs after container code, which may have replaced them.
+    return threading.get_ident() in _abandoned if _abandoned else False
 
 
 _is_clean = is_clean
