@@ -298,3 +298,23 @@ def test_an_object_equal_to_everything_cannot_pass_for_the_original(ro_ctr):
     assert all(a is b for a, b in zip(sys.meta_path, before[0], strict=True))
     assert all(a is b for a, b in zip(sys.path, before[1], strict=True))
     assert sys.excepthook is before[2] and builtins.print is before[3]["print"]
+
+
+def test_pyfakefs_used_directly_between_runs_does_not_redirect_the_container(ro_ctr):
+    """A bare pyfakefs Patcher (a test's, a benchmark's) leaves rosim on the kernel."""
+    from pyfakefs.fake_filesystem_unittest import Patcher
+
+    assert ro_ctr.run(int, "1") == 1
+    with Patcher() as other:
+        other.fs.create_file("/only-in-the-other-fake-fs")
+        os.makedirs("/tmp/other")
+
+    def inside():
+        os.mkdir("/tmp/made-inside")
+        pathlib.Path("/tmp/made-inside/p.txt").write_text("x")
+        with open("/tmp/made-inside/p.txt") as f:
+            written = f.read()
+        return (written, os.path.relpath("/tmp/p.txt", "/scratch"),
+                pathlib.Path("/only-in-the-other-fake-fs").exists())
+
+    assert ro_ctr.run(inside) == ("x", "../tmp/p.txt", False)

@@ -30,8 +30,9 @@ import tokenize
 import warnings
 from typing import Any
 
-from pyfakefs import helpers, mox3_stubout
+from pyfakefs import fake_pathlib, helpers, mox3_stubout
 from pyfakefs.fake_filesystem_unittest import PATH_MODULE, DynamicPatcher, Patcher
+from pyfakefs.fake_path import FakePathModule
 
 from rosim.fs.kernel import kernel
 from rosim.fs.syscalls import ContainerOsModule, HostAccessError
@@ -152,6 +153,27 @@ class _PatchSet:
         self.plan = plan + [(vars(module), name, fake) for module, name, fake in _extra()]
         self.signature = _signature()
 
+    def rebind(self) -> None:
+        """Point pyfakefs' class-level state at the kernel again.
+
+        pyfakefs keeps some state on classes, shared by every user of pyfakefs
+        in the process (a test's own Patcher, a benchmark's bare pyfakefs):
+        the file system of ``pathlib``'s fake ``Path`` and the ``os`` that
+        ``os.path``'s copied functions call. Whoever made fake modules last
+        set it; before each call it is ours again.
+        """
+        fs = self.patcher.fs
+        if fake_pathlib.FakePath.filesystem is not fs:
+            fake_pathlib.init_module(fs)
+        if fake_pathlib.FakePath.skip_names:
+            fake_pathlib.FakePath.skip_names = []
+        fake_os = self.patcher.fake_modules["os"]
+        copy = FakePathModule._OS_PATH_COPY
+        if getattr(copy, "os", None) is not fake_os:
+            copy.os = fake_os
+        if FakePathModule.sep != fs.path_separator or FakePathModule.devnull != fs.devnull:
+            FakePathModule.reset(fs)
+
     def forget_module_changes(self) -> None:
         """Undo attributes container code set on the fake modules (as if made anew)."""
         for current, pristine in self.module_state:
@@ -200,6 +222,7 @@ def apply() -> _ContainerPatcher:
     patches = patch_set()
     try:
         patches.refresh()
+        patches.rebind()
         patcher = patches.patcher
         patcher.linecache_patcher.start_patching()
         applied = _APPLIED
