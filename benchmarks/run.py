@@ -65,7 +65,8 @@ size of those directories.
    of a 100 MB ``docker save`` archive, and ``rosim check`` on 50 manifests.
 8. **The host guard's cost** (``host_guard_bench.py``): a ``ctr.run`` round trip
    and a ``ctr.sh("echo hi")`` on the confined worker thread, printed next to
-   the same figures measured before the worker thread; target within 1.5×.
+   the same calls of rosim before the worker thread (its tree from git
+   history), measured in the same run, taking turns; target within 1.5×.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``). Prints a
 table and one PASS/FAIL line per target; the exit status is 1 when a target
