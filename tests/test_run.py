@@ -295,6 +295,8 @@ def test_an_object_equal_to_everything_cannot_pass_for_the_original(ro_ctr):
         builtins.print = Equal()
 
     ro_ctr.run(attack)
+    ro_ctr.run(lambda: setattr(os, "path", Equal()))  # the container's os module
+    assert ro_ctr.run(lambda: os.path.join("/a", "b")) == "/a/b"
     assert all(a is b for a, b in zip(sys.meta_path, before[0], strict=True))
     assert all(a is b for a, b in zip(sys.path, before[1], strict=True))
     assert sys.excepthook is before[2] and builtins.print is before[3]["print"]

@@ -36,7 +36,6 @@ import errno
 import gc
 import io
 import logging
-import operator
 import os
 import pathlib
 import posix
@@ -62,6 +61,8 @@ from rosim.runtime.patchset import (
     force_unpatch,
     is_clean,
     patch_set,
+    same,
+    same_dict,
 )
 from rosim.runtime.patchset import apply as _apply_patches
 from rosim.runtime.patchset import undo as _undo_patches
@@ -337,25 +338,25 @@ class _HostState:
         _posix.umask(self.umask)
         if _posix.getcwd() != self.cwd:
             _posix.chdir(self.cwd)
-        if not _same_dict(os.environ._data, self.environ):  # type: ignore[attr-defined]
+        if not same_dict(os.environ._data, self.environ):  # type: ignore[attr-defined]
             self._restore_environ()
         stdin, stdout, stderr = self.stdio
         if sys.stdin is not stdin or sys.stdout is not stdout or sys.stderr is not stderr:
             sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
-        if not _same(_hooks(), self.hooks):
+        if not same(_hooks(), self.hooks):
             self._restore_hooks()
         if sys.getrecursionlimit() != self.limit:
             sys.setrecursionlimit(self.limit)
-        if not _same(sys.meta_path, self.meta_path):
+        if not same(sys.meta_path, self.meta_path):
             sys.meta_path[:] = self.meta_path
-        if not _same(sys.path, self.path):
+        if not same(sys.path, self.path):
             sys.path[:] = self.path
-        if not _same(warnings.filters, self.filters):
+        if not same(warnings.filters, self.filters):
             warnings.filters[:] = self.filters
             warnings._filters_mutated()  # type: ignore[attr-defined]
         if gc.isenabled() is not self.gc:
             gc.enable() if self.gc else gc.disable()  # noqa: B018
-        if not _same(gc.callbacks, self.gc_callbacks):
+        if not same(gc.callbacks, self.gc_callbacks):
             gc.callbacks[:] = self.gc_callbacks
         if gc.get_threshold() != self.gc_threshold:
             gc.set_threshold(*self.gc_threshold)
@@ -398,7 +399,7 @@ class _HostState:
         current = _BUILTINS
         if saved is None:
             saved = self.builtins
-        if _same_dict(current, saved):
+        if same_dict(current, saved):
             return
         for key in [k for k in current if k not in saved]:
             del current[key]
@@ -453,19 +454,6 @@ def _interpreter() -> tuple[float, int, int]:
     return sys.getswitchinterval(), sys.getdlopenflags(), sys.get_int_max_str_digits()
 
 
-def _same(now: Any, saved: Any, _len: Any = len, _all: Any = all, _map: Any = map,
-          _is: Any = operator.is_) -> bool:
-    """The very same objects in the same order (``__eq__`` is never asked).
-
-    The builtins it needs are bound here: container code may have replaced them.
-    """
-    return _len(now) == _len(saved) and _all(_map(_is, now, saved))
-
-
-def _same_dict(now: dict[Any, Any], saved: dict[Any, Any]) -> bool:
-    return _same(now.keys(), saved.keys()) and _same(now.values(), saved.values())
-
-
 _ready = False
 
 
@@ -500,9 +488,9 @@ def patched() -> Iterator[Patcher]:
     saved_umask = k.umask
     try:
         patcher = _apply_patches()
-        saved.patched = _BUILTINS.copy()
-        _current = saved
         try:
+            saved.patched = _BUILTINS.copy()
+            _current = saved
             yield patcher
         finally:
             if _current is saved:

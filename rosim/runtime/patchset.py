@@ -25,6 +25,7 @@ import builtins
 import errno
 import io
 import linecache
+import operator
 import sys
 import tokenize
 import warnings
@@ -177,11 +178,7 @@ class _PatchSet:
     def forget_module_changes(self) -> None:
         """Undo attributes container code set on the fake modules (as if made anew)."""
         for current, pristine in self.module_state:
-            try:
-                same = current == pristine
-            except Exception:  # noqa: BLE001 - a value whose == fails
-                same = False
-            if not same:
+            if not same_dict(current, pristine):
                 current.clear()
                 current.update(pristine)
 
@@ -192,6 +189,20 @@ def _fake_objects(patcher: _ContainerPatcher) -> list[Any]:
         if hasattr(module, "__dict__"):
             seen.setdefault(id(module), module)
     return list(seen.values())
+
+
+def same(now: Any, saved: Any, _len: Any = len, _all: Any = all, _map: Any = map,
+         _is: Any = operator.is_) -> bool:
+    """The very same objects in the same order (``__eq__`` is never asked).
+
+    The builtins it needs are bound here: container code may have replaced them.
+    """
+    return _len(now) == _len(saved) and _all(_map(_is, now, saved))
+
+
+def same_dict(now: dict[Any, Any], saved: dict[Any, Any]) -> bool:
+    """``now`` holds the very same keys and values as ``saved``, in the same order."""
+    return same(now.keys(), saved.keys()) and same(now.values(), saved.values())
 
 
 def _signature() -> tuple[Any, ...]:
