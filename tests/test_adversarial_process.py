@@ -195,3 +195,74 @@ def test_process_credentials_and_root_are_refused(ctr, call):
     with pytest.raises(rosim.HostAccessError):
         ctr.run(call)
     assert (os.getuid(), os.getgid()) == (uid, gid)
+
+
+def _finishes(func, seconds=20.0):
+    """Run ``func`` on a helper thread; whether it finished in time (a hang fails the test)."""
+    import threading
+
+    errors = []
+
+    def target():
+        try:
+            func()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if errors:
+        raise errors[0]
+    return not thread.is_alive()
+
+
+@pytest.mark.parametrize("setter", [sys.settrace, sys.setprofile], ids=["settrace", "setprofile"])
+def test_a_trace_or_profile_function_set_inside_does_not_hang(ctr, setter):
+    """sys.settrace inside (a debugger, breakpoint(), coverage): run() returns, the next works."""
+    before = (sys.gettrace(), sys.getprofile())
+
+    def inside():
+        setter(lambda *args: None)
+        return len(os.listdir("/"))
+
+    assert _finishes(lambda: ctr.run(inside))
+    assert _finishes(lambda: ctr.sh("echo ok"))
+    assert (sys.gettrace(), sys.getprofile()) == before
+
+
+def test_a_profiler_on_the_notebook_survives_container_calls(ctr):
+    """cProfile around a loop of ctr.run and ctr.sh (the notebook's own %prun) does not spin."""
+    import cProfile
+
+    def loop():
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            for _ in range(5):
+                ctr.run(os.listdir, "/")
+                ctr.sh("echo hi")
+        finally:
+            profile.disable()
+
+    assert _finishes(loop)
+
+
+def test_an_interrupt_while_a_profile_function_runs_inside(ctr):
+    """Ctrl-C while container code profiles itself: interrupted, and later calls work."""
+    import _thread
+    import threading
+    import time
+
+    def inside():
+        sys.setprofile(lambda *args: None)
+        time.sleep(30)
+
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ctr.run(inside)
+    assert time.monotonic() - start < 10
+    assert _finishes(lambda: ctr.sh("echo ok"))
+    assert _finishes(lambda: ctr.run(lambda: sum(range(1000))))

@@ -40,8 +40,34 @@ _set_async_exc.argtypes = [ctypes.c_ulong, ctypes.py_object]
 _set_async_exc.restype = ctypes.c_int
 
 
-def _raise_in(ident: int, exc: type[BaseException] | None) -> None:
-    _set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(exc) if exc else ctypes.py_object())
+def _raise_in(ident: int, exc: type[BaseException]) -> None:
+    _set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(exc))
+
+
+class _Dropped(BaseException):  # noqa: N818 - never leaves _drop_pending
+    """Replaces an interrupt that was sent but not delivered, and is caught at once."""
+
+
+def _noop() -> None:
+    pass
+
+
+def _drop_pending(ident: int) -> None:
+    """Drop an interrupt sent to the calling thread but not yet delivered.
+
+    ``PyThreadState_SetAsyncExc(ident, NULL)`` would clear it, but CPython
+    3.11 then leaves the interpreter's "asynchronous exception pending" flag
+    set for good: every thread checks for it at every call, and a thread with
+    a trace or profile function (``sys.settrace``, ``breakpoint()``,
+    ``cProfile``) spins on it forever. Replacing it with an exception of our
+    own and catching that clears the flag the ordinary way.
+    """
+    _raise_in(ident, _Dropped)
+    try:
+        while True:
+            _noop()  # the next call checks the flag and raises _Dropped
+    except _Dropped:
+        pass
 
 
 class _Job:
@@ -77,6 +103,7 @@ class Worker:
         self._lock = threading.RLock()
         self._job: _Job | None = None
         self._interruptible = False
+        self._sent = False  # a KeyboardInterrupt was sent to the worker and may be pending
         ready = threading.Event()
         self.thread = threading.Thread(target=self._main, args=(ready,),
                                        name="rosim-container", daemon=True)
@@ -155,10 +182,9 @@ class Worker:
             try:
                 with self._lock:
                     self._interruptible = False
-                    job = self._job
-                    if job is not None and job.interrupt:
-                        # _stop raised it (under this lock) only after setting the flag.
-                        _raise_in(self.ident, None)  # drop an interrupt not yet delivered
+                    if self._sent:
+                        self._sent = False
+                        _drop_pending(self.ident)  # one not delivered yet
                 return
             except KeyboardInterrupt:
                 self._release_lock()
@@ -198,6 +224,7 @@ class Worker:
                     job.interrupt = True
                     if self._interruptible and self._job is job:
                         _raise_in(self.ident, KeyboardInterrupt)
+                        self._sent = True
                 if job.done.acquire(timeout=0.05):
                     return
                 if not self.thread.is_alive():
