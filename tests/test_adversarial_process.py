@@ -266,3 +266,87 @@ def test_an_interrupt_while_a_profile_function_runs_inside(ctr):
     assert time.monotonic() - start < 10
     assert _finishes(lambda: ctr.sh("echo ok"))
     assert _finishes(lambda: ctr.run(lambda: sum(range(1000))))
+
+
+def test_a_socket_of_the_notebook_is_out_of_reach(ctr):
+    """socket.socket(fileno=fd) and socket.fromfd on the notebook's socket: EBADF."""
+    import socket
+
+    mine, peer = socket.socketpair()
+    try:
+        for attack in (lambda: socket.socket(fileno=mine.fileno()).send(b"pwned"),
+                       lambda: socket.fromfd(mine.fileno(), socket.AF_UNIX,
+                                             socket.SOCK_STREAM).send(b"pwned")):
+            with pytest.raises(OSError) as info:
+                ctr.run(attack)
+            assert info.value.errno == errno.EBADF
+        mine.send(b"still mine")
+        assert peer.recv(100) == b"still mine"
+    finally:
+        mine.close()
+        peer.close()
+
+
+def test_sockets_made_inside_work_asyncio_included(ctr):
+    """asyncio.run inside a container (its self-pipe is a socketpair) works."""
+    import asyncio
+
+    async def main():
+        await asyncio.sleep(0)
+        return sorted(os.listdir("/"))[:2]
+
+    assert ctr.run(lambda: asyncio.run(main())) == ctr.run(lambda: sorted(os.listdir("/"))[:2])
+
+
+def test_a_fresh_copy_of_a_wrapped_module_is_refused(ctr):
+    """del sys.modules['posix'] then import posix: a copy without rosim's wrappers."""
+    original = sys.modules["posix"]
+
+    def attack():
+        del sys.modules["posix"]
+        import posix as fresh
+
+        return fresh
+
+    with pytest.raises(rosim.HostAccessError):
+        ctr.run(attack)
+    assert sys.modules["posix"] is original
+
+
+def test_modules_removed_inside_come_back(ctr):
+    """del sys.modules['builtins'] and friends: the notebook's modules are put back."""
+    before = {name: sys.modules[name] for name in ("builtins", "os", "io", "signal")}
+
+    def attack():
+        for name in before:
+            del sys.modules[name]
+
+    ctr.run(attack)
+    assert {name: sys.modules.get(name) for name in before} == before
+
+
+def test_a_thread_started_with_the_old_alias_is_confined(ctr, tmp_path):
+    """_thread.start_new (start_new_thread's old name) starts a confined thread too."""
+    import threading
+
+    target = str(tmp_path / "pwned")
+    done = threading.Event()
+    result = []
+
+    def inside():
+        import _thread
+
+        def write():
+            try:
+                posix.close(posix.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
+                result.append("wrote")
+            except OSError as exc:
+                result.append(exc.errno)
+            done.set()
+
+        _thread.start_new(write, ())
+        done.wait(5)
+
+    ctr.run(inside)
+    assert result and result[0] in (errno.EPERM, errno.EACCES)
+    assert not os.path.exists(target)

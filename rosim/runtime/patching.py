@@ -67,6 +67,7 @@ from rosim.runtime.patchset import (
 from rosim.runtime.patchset import apply as _apply_patches
 from rosim.runtime.patchset import undo as _undo_patches
 from rosim.runtime.process import _guarded, mark_guarded, run_as_process
+from rosim.runtime.processwide import _owned as _owned_fds
 from rosim.runtime.worker import _abandoned, worker
 
 __all__ = ["close_leftovers", "force_unpatch", "in_container", "inside", "mark_guarded",
@@ -89,7 +90,7 @@ _REFUSED_EVENTS = frozenset({
     # limit on open files would starve the notebook.
     "sys.addaudithook", "resource.setrlimit", "resource.prlimit",
 })
-_WATCHED = _REFUSED_EVENTS | {"open", "socket.bind", "sqlite3.connect"}
+_WATCHED = _REFUSED_EVENTS | {"open", "socket.bind", "sqlite3.connect", "import", "mmap.__new__"}
 
 
 def _audit(event: str, args: tuple[Any, ...], _guarded: Callable[[], bool] = _guarded,
@@ -118,6 +119,17 @@ def _audit(event: str, args: tuple[Any, ...], _guarded: Callable[[], bool] = _gu
         if event in ("os.putenv", "os.unsetenv"):
             return  # os.environ is restored after run(); the C environ is not read
         detail = f"{event}{args!r:.200}"
+    elif event == "import" and args and args[0] in _ORIGINALS:
+        # Raised only for a module not in sys.modules: these were, so the code
+        # removed one to import a fresh copy without rosim's wrappers.
+        detail = f"importing a second copy of {args[0]!r}"
+    elif event == "mmap.__new__" and args and args[0] != -1:
+        from rosim.runtime.processwide import owned
+
+        if args[0] in owned():
+            return
+        raise HostAccessError(errno.EBADF, f"refused: mmap of the notebook's descriptor "
+                              f"{args[0]!r} from inside a rosim container")
     elif event == "socket.bind" and args and getattr(args[0], "family", None) == 1:
         detail = f"bind({args[1]!r:.100}) of a unix socket"
     elif event == "sqlite3.connect" and args and str(args[0]) not in (":memory:", ""):
@@ -128,6 +140,16 @@ def _audit(event: str, args: tuple[Any, ...], _guarded: Callable[[], bool] = _gu
         errno.EPERM,
         f"refused: {detail} would act on the real host from inside a rosim container",
     )
+
+
+#: Modules that rosim wraps or that the notebook cannot live without: kept in
+#: sys.modules (put back after each call) and never imported afresh inside.
+_PROTECTED_MODULES = frozenset({
+    "builtins", "sys", "os", "posix", "io", "_io", "_thread", "threading", "signal",
+    "_signal", "atexit", "time", "faulthandler", "resource", "readline", "_posixsubprocess",
+    "_socket", "socket", "mmap", "sqlite3", "_sqlite3", "gc", "importlib", "_imp",
+})
+_ORIGINALS: dict[str, Any] = {}  # those of them loaded when the guard was installed
 
 
 def _active_guard() -> str:
@@ -148,6 +170,10 @@ def _install_guard() -> None:
         sys.addaudithook(_audit)
         _install_thread_inheritance()
         processwide.install()
+        import mmap  # noqa: F401 - loaded before container code, so it is protected
+
+        _ORIGINALS.update((name, sys.modules[name]) for name in _PROTECTED_MODULES
+                          if name in sys.modules)
         _hook_installed = True
 
 
@@ -170,6 +196,7 @@ def _install_thread_inheritance() -> None:
         return real_start(guarded, args, *(() if kwargs is None else (kwargs,)))
 
     _thread.start_new_thread = start_new_thread
+    _thread.start_new = start_new_thread  # the old alias, same function
     threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]
     real_sleep = time.sleep
 
@@ -334,6 +361,9 @@ class _HostState:
         if not self.builtins_checked or \
                 _BUILTINS.get("open", _MISSING) is not self.builtins.get("open", _MISSING):
             self.restore_builtins()
+        self._restore_modules()
+        if _owned_fds:
+            _owned_fds.clear()  # the process ended: its real descriptors are not its own
         tempfile.tempdir = self.tempdir
         _posix.umask(self.umask)
         if _posix.getcwd() != self.cwd:
@@ -367,8 +397,12 @@ class _HostState:
 
     def _restore_each(self) -> None:
         """Put everything back, each step on its own (one failure does not stop the rest)."""
+        from rosim.runtime import processwide
+
         steps: list[Callable[[], Any]] = [
             self.restore_builtins,
+            self._restore_modules,
+            processwide.forget,
             lambda: setattr(tempfile, "tempdir", self.tempdir),
             self._restore_cwd,
             lambda: _posix.umask(self.umask),
@@ -433,6 +467,13 @@ class _HostState:
         for key, value in self.environ.items():
             if data.get(key, _MISSING) is not value:
                 os.environ[decode(key)] = decode(value)
+
+    @staticmethod
+    def _restore_modules() -> None:
+        modules = sys.modules
+        for name, module in _ORIGINALS.items():
+            if modules.get(name) is not module:
+                modules[name] = module
 
     def _restore_trace(self) -> None:
         if sys.gettrace() is not self.trace[0]:

@@ -12,7 +12,8 @@ rights when a *path* is opened, and CPython raises no audit event for them.
   ``posix`` functions (``posix.open`` of a file it may read, ``posix.pipe``...);
   any other number is refused. (The simulated ``os`` module never gets here:
   its descriptors are simulated.) Opening a real descriptor with
-  ``io.FileIO(fd)`` is refused by the audit hook.
+  ``io.FileIO(fd)`` is refused by the audit hook, wrapping one in a socket
+  (``socket.socket(fileno=fd)``, ``socket.fromfd``) here.
 * **Credentials, session, root.** ``posix.setuid``, ``setgid``,
   ``setgroups``, ``setsid``, ``chroot``...: glibc applies them to every
   thread, so one call would make a notebook running as root lose its rights
@@ -39,7 +40,7 @@ from typing import Any
 
 from rosim.runtime.process import _guarded
 
-__all__ = ["install", "owned"]
+__all__ = ["forget", "install", "owned"]
 
 # Functions whose first argument is a descriptor they act on.
 _FD_FUNCTIONS = (
@@ -150,6 +151,61 @@ def _refused(real: Callable[..., Any], qualname: str) -> Callable[..., Any]:
     return refused
 
 
+def _wrap_sockets() -> None:
+    """Sockets: the same rule as ``posix``, for ``socket.socket(fileno=fd)`` and
+    ``socket.fromfd``; the sockets the code makes itself are its own."""
+    import _socket
+    import socket
+
+    real_init = socket.socket.__init__
+    if hasattr(real_init, "__wrapped__"):
+        return
+
+    @functools.wraps(real_init)
+    def __init__(self: Any, family: Any = -1, type: Any = -1, proto: Any = -1,  # noqa: A002
+                 fileno: Any = None) -> None:
+        if not _guarded():
+            return real_init(self, family, type, proto, fileno)
+        if fileno is not None and fileno not in _owned:
+            raise _refuse("socket.socket(fileno=...)", fileno)
+        real_init(self, family, type, proto, fileno)
+        _keep(self.fileno())
+        return None
+
+    real_accept = socket.socket._accept  # type: ignore[attr-defined]
+
+    @functools.wraps(real_accept)
+    def _accept(self: Any) -> Any:
+        fd, address = real_accept(self)
+        if _guarded():
+            _keep(fd)
+        return fd, address
+
+    socket.socket.__init__ = __init__  # type: ignore[method-assign]
+    socket.socket._accept = _accept  # type: ignore[attr-defined]
+    _wrap(socket, "dup", _maker)
+    real_pair = getattr(_socket, "socketpair", None)
+    if real_pair is not None:
+        @functools.wraps(real_pair)
+        def socketpair(*args: Any, **kwargs: Any) -> Any:
+            pair = real_pair(*args, **kwargs)
+            if _guarded():
+                _keep(tuple(s.fileno() for s in pair))
+            return pair
+
+        _socket.socketpair = socketpair
+
+
+def forget() -> None:
+    """The simulated process ended: its real descriptors are no longer its own.
+
+    (A number it closed through a route not wrapped here could otherwise be
+    reused by the notebook and still count as the code's.)
+    """
+    with _lock:
+        _owned.clear()
+
+
 _installed = False
 _install_lock = threading.Lock()
 
@@ -183,6 +239,13 @@ def install() -> None:
             _wrap(module, "closerange", _closerange)
             for name in _PROCESS_CALLS:
                 _wrap(module, name, lambda real, n=name: _refused(real, f"posix.{n}"))
+        _wrap_sockets()
+        try:
+            # Imported now so that its history writers are wrapped (process.install)
+            # before container code could import it first, out of their reach.
+            import readline  # noqa: F401
+        except ImportError:  # pragma: no cover - Python built without it
+            pass
         for name in _FAULTHANDLER:
             _wrap(faulthandler, name, lambda real, n=name: _refused(real, f"faulthandler.{n}"))
         _installed = True
