@@ -350,3 +350,16 @@ def test_a_thread_started_with_the_old_alias_is_confined(ctr, tmp_path):
     ctr.run(inside)
     assert result and result[0] in (errno.EPERM, errno.EACCES)
     assert not os.path.exists(target)
+
+
+def test_a_stray_interrupt_on_the_idle_worker_loses_no_call(ctr):
+    """An interrupt that reaches the idle worker as it picks up a call: the call still runs."""
+    from rosim.runtime.worker import _raise_in, worker
+
+    runner = worker()
+    ctr.run(lambda: None)  # the worker now waits for the next call
+    _raise_in(runner.ident, KeyboardInterrupt)
+    results = []
+    assert _finishes(lambda: results.append(ctr.run(lambda: 6 * 7)))
+    assert results == [42]
+    assert _finishes(lambda: ctr.sh("echo ok"))

@@ -43,8 +43,14 @@ def run_each(containers: Sequence[Container], func: Callable[..., Any], /, *args
     exception from a call propagates at once, and the containers after it
     are not run.
     """
-    from rosim.runtime.container import ContainerState
+    from rosim._errors import ConfigError
+    from rosim.runtime.container import Container, ContainerState
 
+    if not isinstance(containers, Sequence) or isinstance(containers, str) or not all(
+            isinstance(c, Container) for c in containers):
+        raise ConfigError(f"containers(={containers!r:.60}) must be a list of Container.")
+    if not callable(func):
+        raise ConfigError(f"func(={func!r:.60}) must be callable.")
     for ctr in containers:
         ctr._require("run", ContainerState.RUNNING)
     if not containers:

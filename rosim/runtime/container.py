@@ -17,6 +17,7 @@ import errno
 import hashlib
 import os
 import posixpath
+import types
 import weakref
 from collections.abc import Callable
 from enum import StrEnum
@@ -57,6 +58,40 @@ T = TypeVar("T")
 def _check_str(value: object, field: str) -> None:
     if not isinstance(value, str) or "\x00" in value:
         raise ConfigError(f"{field}(={value!r:.60}) must be a str without NUL bytes.")
+
+
+def _step(gen: Any) -> tuple[bool, Any]:
+    try:
+        return True, next(gen)
+    except StopIteration:
+        return False, None
+
+
+class _InContainer:
+    """A generator returned by :meth:`Container.run`; each step runs in the container."""
+
+    __slots__ = ("_ctr", "_gen")
+
+    def __init__(self, ctr: Container, gen: Any) -> None:
+        self._ctr = ctr
+        self._gen = gen
+
+    def __iter__(self) -> _InContainer:
+        return self
+
+    def __next__(self) -> Any:
+        more, value = self._ctr.run(_step, self._gen)
+        if not more:
+            raise StopIteration
+        return value
+
+    def close(self) -> None:
+        """Close the generator (its ``finally`` blocks run in the container)."""
+        if self._ctr.state is ContainerState.RUNNING:
+            self._ctr.run(self._gen.close)
+
+    def __repr__(self) -> str:
+        return f"<generator {self._gen.__qualname__} in container {self._ctr.name}>"
 
 
 class ContainerState(StrEnum):
@@ -340,14 +375,22 @@ class Container:
 
         Its ``open``, ``os``, ``pathlib``, ``shutil``, ``tempfile`` and
         ``logging`` calls act on the container's files; its result is
-        returned and its exceptions propagate unchanged.
+        returned and its exceptions propagate unchanged. A generator it
+        returns (``ctr.run(Path("/etc").glob, "*.conf")``, ``ctr.run(os.walk,
+        "/")``) runs inside the container too: each step as you iterate.
         """
+        if not callable(func):
+            raise ConfigError(f"func(={func!r:.60}) must be callable.")
         self._require("run", ContainerState.RUNNING)
         assert self._ns is not None
         if on_worker():
             # Container code calling in (which refuses to nest, as before).
             return self._run_here(func, args, kwargs)
-        return worker().submit(lambda: self._run_here(func, args, kwargs))  # type: ignore[no-any-return]
+        result = worker().submit(lambda: self._run_here(func, args, kwargs))
+        if isinstance(result, types.GeneratorType):
+            # Its body is container code: it must not run on the notebook's side.
+            return _InContainer(self, result)  # type: ignore[return-value]
+        return result  # type: ignore[no-any-return]
 
     def _run_here(self, func: Callable[..., T], args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> T:

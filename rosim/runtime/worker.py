@@ -64,10 +64,11 @@ def _drop_pending(ident: int) -> None:
     """
     _raise_in(ident, _Dropped)
     try:
-        while True:
+        for _ in range(100_000):
             _noop()  # the next call checks the flag and raises _Dropped
     except _Dropped:
-        pass
+        return
+    _set_async_exc(ctypes.c_ulong(ident), ctypes.py_object())  # never seen; clear it
 
 
 class _Job:
@@ -127,34 +128,51 @@ class Worker:
             self.ident = threading.get_ident()
             ready.set()
         while True:
+            job = None
             try:
                 job = self._queue.get()
                 if job is None:
                     return
                 self._execute(job)
-            except BaseException:  # noqa: BLE001, S112 - a stray interrupt between jobs
-                continue
+            except BaseException as exc:  # noqa: BLE001 - a stray interrupt between jobs
+                if job is None:
+                    continue
+                if job.state == _NEW:
+                    # Not started: the interrupt was not meant for it; run it next.
+                    self._queue.put(job)
+                else:
+                    # Cut short before it could record its end: its caller still
+                    # waits, so end it with the interrupt.
+                    self._finish(job, exc)
 
     def _execute(self, job: _Job) -> None:
         with self._lock:
-            if job.state == _CANCELLED:
+            if job.state != _NEW:  # cancelled, or queued again and already run
                 return
             job.state = _RUNNING
             self._job = job
+        error: BaseException | None = None
         try:
             job.result = job.context.run(job.func)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            job.error = exc
+            error = exc
         finally:
-            while True:
-                try:
-                    with self._lock:
-                        self._job = None
-                        job.state = _DONE
-                        job.done.release()
-                    break
-                except BaseException:  # noqa: BLE001, S112 - retried until recorded
-                    self._release_lock()
+            self._finish(job, error)
+
+    def _finish(self, job: _Job, error: BaseException | None) -> None:
+        """Record the end of ``job`` (once) and wake its caller, whatever interrupts."""
+        while True:
+            try:
+                with self._lock:
+                    if job.state == _DONE or job.state == _CANCELLED:
+                        return
+                    job.error = error
+                    self._job = None
+                    job.state = _DONE
+                    job.done.release()
+                return
+            except BaseException:  # noqa: BLE001, S112 - retried until recorded
+                self._release_lock()
 
     def _release_lock(self) -> None:
         while self._lock._is_owned():  # type: ignore[attr-defined]
@@ -198,8 +216,17 @@ class Worker:
             self._queue.put(job)
             # A timed wait, so that an interrupt flagged without a real signal
             # (``_thread.interrupt_main``) is seen too.
+            stalled = 0
             while not job.done.acquire(timeout=0.25):
-                pass
+                # Taken off the queue but never started: an interrupt that reached
+                # the worker as it picked the job up lost it. Queue it again.
+                if job.state == _NEW and self._job is None and self._queue.empty():
+                    stalled += 1
+                    if stalled >= 2:
+                        stalled = 0
+                        self._queue.put(job)
+                else:
+                    stalled = 0
         except KeyboardInterrupt:
             interrupted = True
         if interrupted:
