@@ -74,12 +74,20 @@ def test_images_stay_after_their_pods_are_gone_until_collected():
 
 
 # ----------------------------------------------------------------- the image manager
+def gc_node(images):
+    """A 100 MiB node whose kubelet sets ``imagefs.available<10%``: at 88 % disk use only
+    the image manager acts (with the default 15 %, DiskPressure comes at 85 % too)."""
+    cluster = rosim.Cluster(nodes=1, disk="100Mi", images=images)
+    cluster.imagefs_threshold = 0.10
+    return cluster
+
+
 def _three_old_images(size=10 * MiB):
     """old:1, mid:1 and new:1 (``size`` each), last used at 10 s, 300 s and 600 s; a
     writer pod of a 1 MiB image keeps running, on a 100 MiB disk."""
     images = {ref: sized(ref, size) for ref in ("old:1", "mid:1", "new:1")}
     images["writer:1"] = sized("writer:1", MiB)
-    cluster = rosim.Cluster(nodes=1, disk="100Mi", images=images)
+    cluster = gc_node(images)
     cluster.apply(pod("writer", "writer:1"))
     for i, (ref, wait) in enumerate((("old:1", 10), ("mid:1", 290), ("new:1", 300))):
         cluster.apply(pod(f"user-{i}", ref))
@@ -124,7 +132,7 @@ def test_images_in_use_are_never_deleted_and_the_failure_is_an_event():
     manager frees nothing and says so with the kubelet's message; ImageGCFailed at the
     second failed pass in a row."""
     images = {"big:1": sized("big:1", 40 * MiB), "job:1": sized("job:1", 10 * MiB)}
-    cluster = rosim.Cluster(nodes=1, disk="100Mi", images=images)
+    cluster = gc_node(images)
     cluster.apply(pod("big", "big:1"))
     cluster.apply(pod("job", "job:1", restart="Never", command=["true"]))
     assert cluster.pod("job").status == "Completed"
@@ -145,7 +153,7 @@ def test_a_dead_container_keeps_its_image_in_use():
     """In CrashLoopBackOff only the dead container the kubelet keeps refers to the
     image: it is still in use, and the image manager leaves it at 88 %."""
     images = {"crashy:1": sized("crashy:1", 40 * MiB), "writer:1": sized("writer:1", MiB)}
-    cluster = rosim.Cluster(nodes=1, disk="100Mi", images=images)
+    cluster = gc_node(images)
     cluster.apply(pod("writer", "writer:1"))
     cluster.apply(pod("crashy", "crashy:1"))
     cluster.tick(10)
@@ -164,7 +172,7 @@ def test_an_image_younger_than_the_minimum_age_stays():
     """imageMinimumGCAge (2 min): an image first seen at 10 s cannot go at that pass;
     at the next one, 5 minutes later, it goes."""
     images = {"app:1": sized("app:1", 20 * MiB), "writer:1": sized("writer:1", MiB)}
-    cluster = rosim.Cluster(nodes=1, disk="100Mi", images=images)
+    cluster = gc_node(images)
     cluster.apply(pod("writer", "writer:1"))
     cluster.apply(pod("gone", "app:1"))
     cluster.delete("gone")
@@ -222,8 +230,8 @@ def test_a_cluster_image_gc_that_is_not_a_policy_is_refused():
 # ----------------------------------------------------------------- the eviction manager
 def _pressure(unused):
     """A 100 MiB node: an unused image of ``unused`` bytes, last used an hour ago, and a
-    running writer (1 MiB image) that has left 5 MiB available (under the 10 MiB
-    threshold)."""
+    running writer (1 MiB image) that has left 5 MiB available (under the 15 MiB of
+    ``imagefs.available<15%``, the same disk)."""
     images = {"old:1": sized("old:1", unused), "writer:1": sized("writer:1", MiB)}
     cluster = rosim.Cluster(nodes=1, disk="100Mi", images=images)
     cluster.apply(pod("writer", "writer:1"))
@@ -238,17 +246,23 @@ def _pressure(unused):
 
 def test_disk_pressure_reclaims_unused_images_before_evicting_anyone():
     """DiskPressure: EvictionThresholdMet, then every unused image goes; that was
-    enough, so no pod is evicted and the pressure is over."""
+    enough, so no pod is evicted; the condition stays for the 5-minute
+    evictionPressureTransitionPeriod after the pass that saw the threshold met."""
     cluster = _pressure(20 * MiB)
+    seen = cluster.clock + 10
     assert cluster.tick(10) == []
     assert refs(cluster) == ["writer:1"]
     assert cluster.disk("node-1").available == 25 * MiB
     assert cluster.pod("writer").status == "Running"
-    assert [e[1:] for e in events(cluster, "NodeHasDiskPressure", "EvictionThresholdMet",
-                                  "NodeHasNoDiskPressure", "Evicted")] == [
+    kinds = ("NodeHasDiskPressure", "EvictionThresholdMet", "NodeHasNoDiskPressure", "Evicted")
+    assert [e[1:] for e in events(cluster, *kinds)] == [
         ("NodeHasDiskPressure", "Node node-1 status is now: NodeHasDiskPressure"),
-        ("EvictionThresholdMet", "Attempting to reclaim ephemeral-storage"),
-        ("NodeHasNoDiskPressure", "Node node-1 status is now: NodeHasNoDiskPressure")]
+        ("EvictionThresholdMet", "Attempting to reclaim ephemeral-storage")]
+    cluster.tick(290)
+    assert cluster.node("node-1").disk_pressure, "4 min 50 s after: still DiskPressure"
+    cluster.tick(10)
+    assert events(cluster, *kinds)[2:] == [
+        (seen + 300, "NodeHasNoDiskPressure", "Node node-1 status is now: NodeHasNoDiskPressure")]
 
 
 def test_a_pod_is_evicted_only_when_the_reclaim_is_not_enough():
@@ -258,7 +272,7 @@ def test_a_pod_is_evicted_only_when_the_reclaim_is_not_enough():
     assert cluster.tick(10) == ["writer"]
     assert refs(cluster) == ["writer:1"], "the image of the evicted pod is now unused"
     assert cluster.pod("writer").message.startswith(
-        "The node was low on resource: ephemeral-storage. Threshold quantity: 10Mi, "
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 15Mi, "
         "available: 5Mi. Container app was using 92Mi")
     reasons = [e[1] for e in events(cluster, "EvictionThresholdMet", "Evicted")]
     assert reasons == ["EvictionThresholdMet", "Evicted"]

@@ -100,7 +100,9 @@ def test_inodes_free_under_5_percent_is_disk_pressure_and_evicts():
         "The node was low on resource: inodes. Threshold quantity: 50, available: 39. "
         "Container app was using 961, request is 0, has larger consumption of inodes.")
     assert cluster.disk("node-1").inodes_free == 1000
-    assert cluster.timeline[-1].kind == "NodeHasNoDiskPressure"
+    assert cluster.node("node-1").disk_pressure, "evictionPressureTransitionPeriod: 5 min"
+    cluster.tick(300)
+    assert [e.time for e in cluster.timeline if e.kind == "NodeHasNoDiskPressure"] == [310]
 
 
 def test_dead_containers_are_reclaimed_before_an_inode_eviction():

@@ -189,23 +189,31 @@ def test_disk_pressure_evicts_in_the_kubelets_order():
         cluster.apply(pod(name, image="app:1", **kwargs)).pod.container().write_bytes(
             "/var/x", sizes[name] * MiB)
     assert cluster.disk("node-1").pressure and cluster.disk("node-1").images == MiB
-    # At most one pod per pass of the eviction manager (every 10 s).
-    assert [cluster.tick(), cluster.tick(), cluster.tick(), cluster.tick()] == [
-        ["low-big"], ["low-small"], ["high"], []]
-    assert cluster.clock == 40
-    assert cluster.pod("within").status == "Running"
+    # 100 MiB - 1 MiB image - 95 MiB written = 4 MiB available, under the 15 MiB of
+    # imagefs.available<15% (the same disk). At most one pod per pass (every 10 s):
+    # 4 + 3 = 7, 7 + 2 = 9, 9 + 5 = 14 MiB, still under 15 MiB, so the pod within its
+    # request goes last; 14 + 85 = 99 MiB, and the passes after evict nobody.
+    assert [cluster.tick() for _ in range(5)] == [
+        ["low-big"], ["low-small"], ["high"], ["within"], []]
+    assert cluster.clock == 50
     assert cluster.pod("low-big").message == (
-        "The node was low on resource: ephemeral-storage. Threshold quantity: 10Mi, "
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 15Mi, "
         "available: 4Mi. Container app was using 3Mi, request is 0, has larger "
         "consumption of ephemeral-storage. ")
     assert "available: 9Mi. Container app was using 5Mi, request is 0" in \
         cluster.pod("high").message
+    assert cluster.pod("within").message == (
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 15Mi, "
+        "available: 14Mi. ")
     evictions = [(e.kind, e.time) for e in cluster.timeline if e.kind.startswith(("Evict",
                                                                                "Node"))]
     assert evictions == [("NodeHasDiskPressure", 10), ("EvictionThresholdMet", 10),
                          ("Evicted", 10), ("EvictionThresholdMet", 20), ("Evicted", 20),
                          ("EvictionThresholdMet", 30), ("Evicted", 30),
-                         ("NodeHasNoDiskPressure", 30)]
+                         ("EvictionThresholdMet", 40), ("Evicted", 40)]
+    cluster.tick(290)
+    assert [e.time for e in cluster.timeline if e.kind == "NodeHasNoDiskPressure"] == [340], \
+        "evictionPressureTransitionPeriod: 5 minutes after the last pass under pressure"
     assert {e.message for e in cluster.timeline if e.kind == "EvictionThresholdMet"} == {
         "Attempting to reclaim ephemeral-storage"}
     assert [i.ref for i in rosim.node_images(cluster, "node-1")] == ["app:1"], "in use: kept"
@@ -249,26 +257,34 @@ def test_without_protection_the_quota_shows_nothing_while_the_node_fills(fixes):
     assert run.sample_at(40).usage["tenant-a"]["writable layer"] == 8000 * MiB
 
 
-def test_without_protection_b_gets_enospc_then_is_evicted_before_a(fixes):
-    """B's writes fail when the disk is full, then the kubelet evicts B (priority 0) first."""
+def test_without_protection_b_is_evicted_at_85_percent_before_a(fixes):
+    """At 40 s the disk is 87 % full: imagefs.available (the node's disk) is under 15 %,
+    DiskPressure, and the kubelet evicts B (priority 0) first; at 50 s the disk is full,
+    C's write fails, and A goes."""
     run = fixes.run("no protection")
     assert outcomes(run) == [("tenant-a", "Evicted"), ("tenant-b", "Evicted"),
                              ("tenant-c", "ENOSPC")]
-    # One pod per 10 s pass: B at 50 s; A refills the 200 MiB B freed and goes at 60 s.
+    # 512 MiB image + 4 x (2000 + 50 + 50) MiB = 8912 MiB used at 40 s: 1328 MiB
+    # available, under 15 % of 10 GiB (1536 MiB). B (200 MiB, priority 0) goes; C is
+    # within its 1Gi request. 1528 MiB are left for the next 10 s: A takes them all,
+    # C's write fails, and the pass at 50 s evicts A (priority 1000, no request).
     # The tenants' image is in use: the kubelet has nothing to reclaim first.
     assert run.evicted == ("tenant-b", "tenant-a")
     b, c = run.tenant("tenant-b"), run.tenant("tenant-c")
     assert (b.error, b.error_at, b.evicted_at, b.written, b.kept) == (
-        "ENOSPC", 50, 50, 200 * MiB, 0)
-    assert run.tenant("tenant-a").evicted_at == 60
+        "", None, 40, 200 * MiB, 0)
+    assert run.tenant("tenant-a").evicted_at == 50
     assert b.message == (
-        "The node was low on resource: ephemeral-storage. Threshold quantity: 1Gi, "
-        "available: 0. Container app was using 200Mi, request is 0, has larger "
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 1536Mi, "
+        "available: 1328Mi. Container app was using 200Mi, request is 0, has larger "
         "consumption of ephemeral-storage. ")
-    assert (c.evicted_at, c.written, c.kept, c.lost) == (None, 500 * MiB, 500 * MiB, 100 * MiB)
+    # C: 50 MiB every 10 s for 120 s, all but the one at 50 s.
+    assert (c.evicted_at, c.written, c.kept, c.lost) == (None, 550 * MiB, 550 * MiB, 50 * MiB)
     assert run.harmed == ("tenant-a", "tenant-b", "tenant-c")
-    assert run.sample_at(50).available_after == 200 * MiB
-    assert [e.time for e in run.events if e.kind == "EvictionThresholdMet"] == [50, 60]
+    assert run.sample_at(50).available_after == (10240 - 512 - 200) * MiB
+    assert [e.time for e in run.events if e.kind == "EvictionThresholdMet"] == [40, 50]
+    assert [e.kind for e in run.events if e.kind.startswith("Node")] == [
+        "NodeHasDiskPressure"], "the condition stays 5 minutes, past the end of the run"
     assert not [e for e in run.events if e.kind == "DeleteUnusedImages"]
     assert run.samples[-1].images == 512 * MiB
 
@@ -333,18 +349,18 @@ def test_text_and_html_say_who_lost_what(fixes):
     run = fixes.run("no protection")
     text = str(run)
     assert text.splitlines()[0] == ("no protection: node disk 10G (512M of images at the "
-                                    "start), eviction threshold nodefs.available<10% (1G)")
-    assert "tenant-a  Evicted at 60 s  writable layer  9.3G   11.7G  0B    0B of 1G" in text
+                                    "start), eviction threshold imagefs.available<15% (1.5G)")
+    assert "tenant-a  Evicted at 50 s  writable layer  9.3G   9.8G  0B    0B of 1G" in text
     assert "Evicted               tenant-b  The node was low on resource" in text
     assert "<td>0B of 1G</td>" in run._repr_html_()
     assert str(fixes).count("tenant-b") == 5
     assert fixes._repr_html_().count('rowspan="3"') == 5
-    assert "tenant-a  9.1G" in str(run.sample_at(50))
+    assert "tenant-a  9.3G" in str(run.sample_at(50))
     assert str(run.sample_at(50)).startswith("at 50 s: node disk 10G used of 10G, 0B "
                                              "available; images 512M")
     assert run.tenant("tenant-c").summary() == (
-        "tenant-c: wrote 500M of 600M to its emptyDir (/scratch/index.db); ENOSPC from 50 s; "
-        "kept 500M.")
+        "tenant-c: wrote 550M of 600M to its emptyDir (/scratch/index.db); ENOSPC from 50 s; "
+        "kept 550M.")
 
 
 def test_tenant_manifest_and_validation():
@@ -386,7 +402,7 @@ def test_the_exercise_check():
     assert rosim.check_quota_exercise(a.replace(read_only=True, claim_path="/var/cache/app")
                                       ).startswith("PASS: tenant-b and tenant-c were never")
     story = rosim.check_quota_exercise(a)
-    assert story.startswith("FAIL: tenant-b: wrote 200M") and "Hint: tenant-a put 9.1G" in story
+    assert story.startswith("FAIL: tenant-b: wrote 200M") and "Hint: tenant-a put 9.3G" in story
     big = rosim.check_quota_exercise(a.replace(limit="8Gi"))
     assert "Hint: the kubelet checks the limit only every 10 s" in big
     assert rosim.check_quota_exercise(a.replace(rate="1Mi")).startswith("FAIL: rate changed")
@@ -397,10 +413,12 @@ def test_a_fine_tick_resolves_write_errors_while_the_kubelet_keeps_its_pace():
     """tick=1: ENOSPC at the second the disk fills; evictions and samples every 10 s."""
     run = rosim.run_quota_scenario(rosim.quota_tenants(), tick=1.0)
     assert [s.time for s in run.samples] == [10.0 * i for i in range(1, 13)]
-    # 9.5 GiB free after the image, 210 MiB/s written: full during second 47.
-    assert run.tenant("tenant-c").error_at == 47
+    # 9.5 GiB free after the image, 210 MiB/s written: 1328 MiB left at 40 s, under the
+    # 1536 MiB threshold: B goes, giving back its 200 MiB; 1528 MiB at 205 MiB/s last
+    # 7.45 s: full during second 48.
+    assert run.tenant("tenant-c").error_at == 48
     assert [(e.time, e.pod) for e in run.events if e.kind == "Evicted"] == [
-        (50, "tenant-b"), (60, "tenant-a")]
+        (40, "tenant-b"), (50, "tenant-a")]
     assert run.tick == 10
 
 
@@ -429,40 +447,43 @@ JOBS = {"report-job:2.2": "1Gi", "report-job:2.3": "1Gi"}
 
 
 def test_unused_images_are_deleted_before_anyone_is_evicted():
-    """Lab 04's moment: two job images left an hour before; A writes 7 GiB. At 40 s the
-    disk is under its threshold; the kubelet deletes the two images and evicts nobody."""
-    run = rosim.quota_case("7Gi", unused_images=JOBS)
+    """Lab 04's moment: two job images left an hour before; A writes 6.5 GiB. At 30 s the
+    disk is under its threshold (10 GiB - 2.5 GiB of images - 3 x 2100 MiB = 1380 MiB,
+    under 15 %, 1536 MiB); the kubelet deletes the two images and evicts nobody."""
+    run = rosim.quota_case("6.5Gi", unused_images=JOBS)
     assert run.label == "no protection, 2 unused images"
-    assert (run.start_used, run.sample_at(40).images) == (2560 * MiB, 2560 * MiB)
-    assert run.sample_at(40).available == 112 * MiB
+    assert (run.start_used, run.sample_at(30).images) == (2560 * MiB, 2560 * MiB)
+    assert run.sample_at(30).available == 1380 * MiB
     assert [(e.time, e.kind) for e in run.events] == [
-        (40, "NodeHasDiskPressure"), (40, "EvictionThresholdMet"), (40, "DeleteUnusedImages"),
-        (40, "NodeHasNoDiskPressure")]
+        (30, "NodeHasDiskPressure"), (30, "EvictionThresholdMet"), (30, "DeleteUnusedImages")]
     assert run.events[2].message == "2 unused images deleted, 2G back on the disk"
-    assert (run.sample_at(40).available_after, run.sample_at(50).images) == (
-        2160 * MiB, 512 * MiB)
+    assert (run.sample_at(30).available_after, run.sample_at(40).images) == (
+        (1380 + 2048) * MiB, 512 * MiB)
     assert (run.evicted, run.harmed) == ((), ())
 
 
 def test_without_the_old_images_the_same_writes_bring_no_pressure():
     """The pressure of the moment above came from the images: without them, none (the
-    least available is 10 GiB - 512 MiB - 7 GiB - 2 x 600 MiB = 1360 MiB, at the end)."""
-    run = rosim.quota_case("7Gi")
-    assert run.events == () and min(s.available for s in run.samples) == 1360 * MiB
+    least available is 10 GiB - 512 MiB - 6.5 GiB - 2 x 600 MiB = 1872 MiB, at the end,
+    above the 1536 MiB of imagefs.available<15%)."""
+    run = rosim.quota_case("6.5Gi")
+    assert run.events == () and min(s.available for s in run.samples) == 1872 * MiB
 
 
 def test_when_deleting_the_images_is_not_enough_the_kubelet_evicts():
-    """A writes 9 GiB: the disk is full at 40 s and the images go; at 50 s A's last 1.2 GiB
-    and B's and C's writes leave 732 MiB, nothing is left to reclaim, and B (priority 0)
-    is evicted; at 60 s A."""
+    """A writes 9 GiB: at 30 s 1380 MiB are left and the images go (3428 MiB); at 40 s A's
+    next 2000 MiB and B's and C's writes leave 1328 MiB, nothing is left to reclaim, and B
+    (priority 0) is evicted; at 50 s A, with 262 MiB left (3428 + 200 - 2100 - 1216 - 50);
+    nobody's write failed."""
     run = rosim.quota_case("9Gi", unused_images=JOBS)
-    kinds = [(e.time, e.kind) for e in run.events if e.kind != "ENOSPC"]
-    assert kinds[:4] == [(40, "NodeHasDiskPressure"), (40, "EvictionThresholdMet"),
-                         (40, "DeleteUnusedImages"), (40, "NodeHasNoDiskPressure")]
+    kinds = [(e.time, e.kind) for e in run.events]
+    assert kinds == [(30, "NodeHasDiskPressure"), (30, "EvictionThresholdMet"),
+                     (30, "DeleteUnusedImages"), (40, "EvictionThresholdMet"),
+                     (40, "Evicted"), (50, "EvictionThresholdMet"), (50, "Evicted")]
     assert run.evicted == ("tenant-b", "tenant-a")
-    assert [e.time for e in run.events if e.kind == "DeleteUnusedImages"] == [40]
-    assert "Threshold quantity: 1Gi, available: 732Mi." in run.tenant("tenant-b").message
-    assert run.tenant("tenant-a").error_at == 40
+    assert "Threshold quantity: 1536Mi, available: 1328Mi." in run.tenant("tenant-b").message
+    assert "Threshold quantity: 1536Mi, available: 262Mi." in run.tenant("tenant-a").message
+    assert run.tenant("tenant-a").error_at is None
 
 
 @pytest.mark.parametrize(("images", "match"), [

@@ -39,17 +39,19 @@ def test_usage_bars_one_per_case_with_quota_and_limit_marks(fixes):
 
 
 def test_usage_bars_segments_follow_the_peak_sample(fixes):
-    """The no-protection bar stacks the image, A's 9.1 GiB layer, B's layer and C's emptyDir."""
+    """The no-protection bar at its fullest (50 s) stacks the image, A's 9.3 GiB layer and
+    C's emptyDir: B was evicted at 40 s, under DiskPressure, and has no segment."""
     fig = rosim.plot_quota_usage(fixes.run("no protection"), title="peak")
     bars = [p for p in fig.axes[0].patches if p.get_x() < 0.5]
     heights = [round(p.get_height() * 1024) for p in bars]
-    assert heights == [512, 9328, 200, 200]
-    assert [p.get_hatch() or "" for p in bars] == ["xx", "", "", "//"]
+    assert heights == [512, 9528, 200]
+    assert [p.get_hatch() or "" for p in bars] == ["xx", "", "//"]
     assert fig.axes[0].get_title() == "peak"
 
 
 def test_node_space_lines_threshold_and_evictions(fixes):
-    """One line per case, the 10% threshold, a triangle per eviction moment."""
+    """One line per case, the threshold met first (imagefs.available<15%: 1.5 GiB of
+    10 GiB), a triangle per eviction moment."""
     fig = rosim.plot_node_space(fixes)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "time (s); the kubelet checks every 10 s"
@@ -61,7 +63,7 @@ def test_node_space_lines_threshold_and_evictions(fixes):
     assert min(first.get_ydata()) == 0.0
     threshold = [line for line in ax.lines if line.get_linestyle() == ":"
                  and line.get_color() == "#999999"]
-    assert threshold[0].get_ydata()[0] == pytest.approx(1.0)
+    assert threshold[0].get_ydata()[0] == pytest.approx(1.5)
     assert fig.number not in plt.get_fignums()
 
 

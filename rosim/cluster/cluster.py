@@ -199,6 +199,12 @@ class Cluster:
         self.nodefs_threshold = 0.10
         #: ``evictionHard`` for ``nodefs.inodesFree``, as a fraction of the inodes.
         self.inodes_threshold = 0.05
+        #: ``evictionHard`` for ``imagefs.available`` (the node's disk: no dedicated
+        #: image file system), as a fraction of the disk.
+        self.imagefs_threshold = 0.15
+        #: ``evictionPressureTransitionPeriod``: seconds ``DiskPressure`` stays after
+        #: the last pass of the eviction manager that saw a threshold met.
+        self.pressure_transition_period = 300.0
         #: The kubelets' image garbage collection thresholds (:mod:`rosim.cluster.images`).
         self.image_gc = ImageGCPolicy()
         #: ``containerLogMaxSize`` and ``containerLogMaxFiles`` (see

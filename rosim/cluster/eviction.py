@@ -19,16 +19,31 @@ does it (domain.md §6):
    ``emptyDir`` usage is what the kubelet measured last, refreshed every
    :data:`VOLUME_STATS_PERIOD` (60 s, ``volumeStatsAggPeriod``): a fast
    writer is seen late.
-2. **Node pressure**: ``nodefs.available`` under its threshold (10 %), or
-   ``nodefs.inodesFree`` under its own (5 %), sets ``DiskPressure``. The
-   kubelet records ``EvictionThresholdMet`` (``Attempting to reclaim
-   ephemeral-storage``), first reclaims node-level resources — the dead
+2. **Node pressure**: the node's disk is both its ``nodefs`` and its
+   ``imagefs`` (no dedicated image file system), so the kubelet observes
+   ``nodefs.available`` (threshold 10 %) and ``imagefs.available`` (15 %)
+   on the same figures, and ``nodefs.inodesFree`` (5 %). Whichever is met
+   sets ``DiskPressure``: with the defaults ``imagefs.available`` is met
+   first, at about 85 % disk use. The kubelet records ``EvictionThresholdMet``
+   (``Attempting to reclaim ephemeral-storage``: both bytes signals are
+   ``ephemeral-storage``), first reclaims node-level resources — the dead
    containers it keeps (their layers and logs), then every unused image
-   (:func:`rosim.cluster.images.delete_unused_images`) — and evicts a pod
+   (:func:`rosim.cluster.images.delete_unused_images`), the same for both
+   signals on a shared disk — and evicts a pod
    only if that was not enough: **at most one pod per pass**, ranked: pods using
    more than they request first, then lower priority, then the largest use
-   beyond the request. Under inode pressure the ranking counts inodes
+   beyond the request (images, layers, logs and volumes all count, as for
+   both signals on a shared disk). The message quotes the threshold quantity
+   of the signal met first (``Threshold quantity: 15Mi`` on a 100Mi disk;
+   when both are met a real kubelet quotes whichever comes first in its
+   ``evictionHard`` map). Under inode pressure the ranking counts inodes
    (nobody requests them) and the message is about ``inodes``.
+3. **The condition**: ``DiskPressure`` stays true until
+   ``evictionPressureTransitionPeriod`` (5 minutes,
+   ``Cluster.pressure_transition_period``) has passed since the last pass
+   that saw a threshold met; meanwhile the node keeps the
+   ``node.kubernetes.io/disk-pressure`` taint and the scheduler places no new
+   pod on it, though nothing more is evicted once no threshold is met.
 
 Before its checks on a node, a pass runs the kubelet's image manager when
 its 5-minute period has come (:func:`rosim.cluster.images.collect_if_due`:
@@ -44,6 +59,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rosim._bounds import check_number
 from rosim.cluster.images import collect_if_due, delete_unused_images
 from rosim.cluster.kubelet import PodUsage, node_disk, pod_usage
 from rosim.cluster.quantity import format_quantity
@@ -151,9 +167,15 @@ def _inode_message(pod: Pod, usage: PodUsage, threshold: int, available: int) ->
     return text
 
 
+def _transition_period(cluster: Cluster) -> float:
+    return check_number(cluster.pressure_transition_period, "pressure_transition_period",
+                        high=86400.0, unit="s (evictionPressureTransitionPeriod)")
+
+
 def sync(cluster: Cluster) -> list[str]:
     """One pass of the eviction manager on every node; return the evicted pods."""
     evicted: list[str] = []
+    period = _transition_period(cluster)
     for node in list(cluster.nodes.values()):
         if not node.up:
             continue
@@ -167,43 +189,47 @@ def sync(cluster: Cluster) -> list[str]:
             cluster.evict(pod.name, message)  # type: ignore[arg-type]
             evicted.append(pod.name)
         disk = node_disk(cluster, node.name)
-        threshold = int(disk.capacity * disk.threshold)
-        if disk.pressure and not node.disk_pressure:
+        if disk.pressure:
+            node.disk_pressure_seen = cluster.clock
+        seen = node.disk_pressure_seen
+        condition = seen is not None and (seen == cluster.clock or
+                                          cluster.clock - seen < period)
+        if condition and not node.disk_pressure:
             node.disk_pressure = True
             cluster._record("NodeHasDiskPressure", "", node.name,
                             f"Node {node.name} status is now: NodeHasDiskPressure")
-        if over:
-            continue
-        if disk.pressure:
-            observed = disk  # what the kubelet's messages quote
-            inodes = not disk.bytes_pressure  # nodefs.inodesFree is the signal
-            cluster._record("EvictionThresholdMet", "", node.name, "Attempting to reclaim "
-                            + ("inodes" if inodes else "ephemeral-storage"))
-            reclaim(cluster, node)
-            disk = node_disk(cluster, node.name)  # bytes and inodes given back
-            if disk.pressure:
-                ranked = []
-                for pod in live:
-                    usage = (usages[pod.name].inodes_used if inodes
-                             else usages[pod.name].ephemeral)
-                    request = 0 if inodes else _request(pod)
-                    ranked.append((usage <= request, pod.priority, -(usage - request),
-                                   pod.name, pod))
-                if ranked:
-                    ranked.sort(key=lambda r: r[:4])
-                    pod = ranked[0][4]
-                    if inodes:
-                        message = _inode_message(pod, usages[pod.name],
-                                                 int(observed.inodes * disk.inodes_threshold),
-                                                 observed.inodes_free)
-                    else:
-                        message = _pressure_message(pod, usages[pod.name], threshold,
-                                                    observed.available)
-                    cluster.evict(pod.name, message)
-                    evicted.append(pod.name)
-                    disk = node_disk(cluster, node.name)
-        if not disk.pressure and node.disk_pressure:
+        elif not condition and node.disk_pressure:
             node.disk_pressure = False
             cluster._record("NodeHasNoDiskPressure", "", node.name,
                             f"Node {node.name} status is now: NodeHasNoDiskPressure")
+            cluster._retry_pending()  # the disk-pressure taint is gone
+        if over or not disk.pressure:
+            continue
+        observed = disk  # what the kubelet's messages quote
+        inodes = not disk.bytes_pressure  # nodefs.inodesFree is the signal
+        cluster._record("EvictionThresholdMet", "", node.name, "Attempting to reclaim "
+                        + ("inodes" if inodes else "ephemeral-storage"))
+        reclaim(cluster, node)
+        disk = node_disk(cluster, node.name)  # bytes and inodes given back
+        if not disk.pressure:
+            continue
+        ranked = []
+        for pod in live:
+            usage = (usages[pod.name].inodes_used if inodes
+                     else usages[pod.name].ephemeral)
+            request = 0 if inodes else _request(pod)
+            ranked.append((usage <= request, pod.priority, -(usage - request), pod.name, pod))
+        if not ranked:
+            continue
+        ranked.sort(key=lambda r: r[:4])
+        pod = ranked[0][4]
+        if inodes:
+            message = _inode_message(pod, usages[pod.name],
+                                     int(observed.inodes * disk.inodes_threshold),
+                                     observed.inodes_free)
+        else:
+            message = _pressure_message(pod, usages[pod.name], observed.pressure_bytes,
+                                        observed.available)
+        cluster.evict(pod.name, message)
+        evicted.append(pod.name)
     return evicted

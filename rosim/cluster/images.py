@@ -19,6 +19,10 @@ images stay there, used or not, until one of two collectors removes them:
   image (:func:`delete_unused_images`), and evicts a pod only if that was not
   enough.
 
+On a node whose images share its disk, the image manager's 85 % is also
+where ``imagefs.available<15%`` sets ``DiskPressure``: the eviction manager,
+every 10 s, usually reclaims the images before the image manager's next pass.
+
 An image is in use while a container of the node, running or dead, was
 created from it: it is never deleted. Neither collector deletes an image
 the kubelet first saw less than ``imageMinimumGCAge`` (2 minutes) ago. The

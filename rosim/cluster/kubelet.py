@@ -3,7 +3,14 @@
 :func:`pod_usage` says where a pod's bytes are: each container's writable
 layer and logs, its ``emptyDir`` volumes on disk and in memory, its
 ``hostPath`` directories and its claims. :func:`node_disk` is the node's
-disk as the kubelet sees it. The eviction manager that acts on these
+disk as the kubelet sees it: one file system for the node and its images
+(``nodefs`` and ``imagefs`` are the same disk, the usual node without a
+dedicated image file system), with the kubelet's default hard thresholds
+``nodefs.available<10%``, ``imagefs.available<15%`` and
+``nodefs.inodesFree<5%``. Because the image file system is the node's disk,
+``imagefs.available`` has the same figures as ``nodefs.available`` and its
+15 % is met first: ``DiskPressure`` comes at about 85 % use, not 90 %.
+The eviction manager that acts on these
 figures is :mod:`rosim.cluster.eviction`:
 the checks, their order, their pace and their messages are there.
 """
@@ -13,16 +20,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rosim._errors import ConfigError
 from rosim.cluster.spec import VolumeKind
 
 if TYPE_CHECKING:
     from rosim.cluster.cluster import Cluster, Node
 
-__all__ = ["BYTES_PER_INODE", "DEFAULT_INODES_THRESHOLD", "DEFAULT_NODEFS_THRESHOLD",
-           "NodeDisk", "PodUsage", "node_disk", "pod_usage"]
+__all__ = ["BYTES_PER_INODE", "DEFAULT_IMAGEFS_THRESHOLD", "DEFAULT_INODES_THRESHOLD",
+           "DEFAULT_NODEFS_THRESHOLD", "NodeDisk", "PodUsage", "node_disk", "pod_usage",
+           "thresholds"]
 
 #: ``nodefs.available<10%``: the kubelet's default hard eviction threshold.
 DEFAULT_NODEFS_THRESHOLD = 0.10
+#: ``imagefs.available<15%``: the kubelet's default hard threshold for the image
+#: file system (on a node with one disk, the same figures as ``nodefs``).
+DEFAULT_IMAGEFS_THRESHOLD = 0.15
 #: ``nodefs.inodesFree<5%``: the kubelet's default hard threshold for inodes.
 DEFAULT_INODES_THRESHOLD = 0.05
 #: mke2fs's default ``inode_ratio``: an ext4 node disk has one inode per 16 KiB.
@@ -80,6 +92,10 @@ class NodeDisk:
 
     ``used`` counts everything on it: writable layers, logs, ``emptyDir``
     and ``hostPath`` directories, and the node's images (``images`` of it).
+    The disk is both the kubelet's ``nodefs`` and the runtime's ``imagefs``
+    (no dedicated image file system): the signals ``nodefs.available`` and
+    ``imagefs.available`` have the same figures, each with its own threshold
+    (``threshold``, ``imagefs_threshold``; a threshold of 0 is off).
     """
 
     node: str
@@ -92,6 +108,7 @@ class NodeDisk:
     inodes_threshold: float = DEFAULT_INODES_THRESHOLD
     #: Bytes the node's images take on the disk (part of ``used``).
     images: int = 0
+    imagefs_threshold: float = DEFAULT_IMAGEFS_THRESHOLD
 
     @property
     def available(self) -> int:
@@ -104,9 +121,44 @@ class NodeDisk:
         return max(self.inodes - self.inodes_used, 0)
 
     @property
-    def bytes_pressure(self) -> bool:
+    def nodefs_pressure(self) -> bool:
         """``nodefs.available`` under its threshold."""
         return self.available < self.capacity * self.threshold
+
+    @property
+    def imagefs_pressure(self) -> bool:
+        """``imagefs.available`` (the same disk) under its threshold."""
+        return self.available < self.capacity * self.imagefs_threshold
+
+    @property
+    def bytes_pressure(self) -> bool:
+        """``nodefs.available`` or ``imagefs.available`` under its threshold."""
+        return self.nodefs_pressure or self.imagefs_pressure
+
+    @property
+    def pressure_signal(self) -> str:
+        """The bytes signal that sets ``DiskPressure`` first as the disk fills: the
+        one with the larger threshold (``imagefs.available`` with the defaults)."""
+        return ("nodefs.available" if self.threshold > self.imagefs_threshold
+                else "imagefs.available")
+
+    @property
+    def pressure_fraction(self) -> float:
+        """The threshold of :attr:`pressure_signal`, as a fraction of the disk."""
+        return max(self.threshold, self.imagefs_threshold)
+
+    @property
+    def pressure_bytes(self) -> int:
+        """The threshold quantity of :attr:`pressure_signal`, in bytes."""
+        return int(self.capacity * self.pressure_fraction)
+
+    @property
+    def signal(self) -> str | None:
+        """The signal the kubelet acts on now: the bytes signal met first, else
+        ``nodefs.inodesFree``, else None."""
+        if self.bytes_pressure:
+            return self.pressure_signal
+        return "nodefs.inodesFree" if self.inode_pressure else None
 
     @property
     def inode_pressure(self) -> bool:
@@ -115,8 +167,25 @@ class NodeDisk:
 
     @property
     def pressure(self) -> bool:
-        """``DiskPressure``: available bytes or free inodes under their threshold."""
+        """A disk signal met: available bytes or free inodes under a threshold."""
         return self.bytes_pressure or self.inode_pressure
+
+
+def thresholds(cluster: Cluster) -> tuple[float, float, float]:
+    """The cluster's ``evictionHard`` disk thresholds, checked: ``nodefs_threshold``,
+    ``imagefs_threshold`` and ``inodes_threshold``, each a fraction from 0 (off) to 1.
+    Raises :class:`~rosim.ConfigError` naming the field and its value."""
+    values = (cluster.nodefs_threshold, cluster.imagefs_threshold, cluster.inodes_threshold)
+    for value, name, signal in zip(values, _THRESHOLD_FIELDS, _SIGNALS, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not 0 <= value <= 1:
+            raise ConfigError(f"{name}(={value!r:.60}) must be a fraction from 0 to 1 "
+                              f"(evictionHard {signal}).")
+    return values
+
+
+_THRESHOLD_FIELDS = ("nodefs_threshold", "imagefs_threshold", "inodes_threshold")
+_SIGNALS = ("nodefs.available", "imagefs.available", "nodefs.inodesFree")
 
 
 def node_disk(cluster: Cluster, node_name: str) -> NodeDisk:
@@ -124,8 +193,9 @@ def node_disk(cluster: Cluster, node_name: str) -> NodeDisk:
     node = cluster.node(node_name)
     total, used = node.runtime.disk.limit()
     device = node.runtime.disk
-    return NodeDisk(node.name, total, used, cluster.nodefs_threshold, device.inodes or 0,
-                    device.inodes_used, cluster.inodes_threshold, node.images.bytes)
+    nodefs, imagefs, inodes = thresholds(cluster)
+    return NodeDisk(node.name, total, used, nodefs, device.inodes or 0,
+                    device.inodes_used, inodes, node.images.bytes, imagefs)
 
 
 def _storage_used(node: Node, kind: str, key: str) -> int:

@@ -100,6 +100,8 @@ class Node:
         self.up = True
         self.cordoned = False
         self.disk_pressure = False
+        #: Cluster time the eviction manager last saw a disk threshold met (None: never).
+        self.disk_pressure_seen: float | None = None
         self.pods: set[str] = set()
         #: Taints, as ``key:Effect`` strings.
         self.taints: list[str] = []

@@ -438,8 +438,9 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
             app.error, app.error_at, app.evicted_at, app.message))
     disk_info = cluster.disk(NODE)
     return QuotaRun(label or _default_label(tenants, overlay_size), disk_info.capacity,
-                    disk_info.threshold, interval, runtime.overlay_size, tuple(results),
-                    tuple(samples), tuple(events), tuple(evicted), start_used)
+                    disk_info.pressure_fraction, interval, runtime.overlay_size,
+                    tuple(results), tuple(samples), tuple(events), tuple(evicted), start_used,
+                    disk_info.pressure_signal)
 
 
 #: The cluster events a run reports.
@@ -618,9 +619,14 @@ def check_quota_exercise(tenant_a: QuotaTenant) -> str:
     lines = [f"FAIL: {t.summary()}" for t in harmed]
     peak = run.peak
     if tenant_a.limit is not None and a.outcome is QuotaOutcome.EVICTED:
-        hint = (f"Hint: the kubelet checks the limit only every {run.tick:g} s; by then "
-                f"{tenant_a.name} had put {format_size(peak.node_usage(tenant_a.name))} on a "
-                f"{format_size(run.capacity)} node. Choose a limit the node can afford.")
+        when = min(x for t in harmed for x in (t.error_at, t.evicted_at) if x is not None)
+        seen = [s for s in run.samples if s.time <= when] or [peak]
+        hint = (f"Hint: the kubelet checks the limit only every {run.tick:g} s; at {when:g} s, "
+                f"when {harmed[0].tenant} was harmed, {tenant_a.name} held "
+                f"{format_size(seen[-1].node_usage(tenant_a.name))}, not yet over it. Choose "
+                "a limit the node can afford: DiskPressure comes at "
+                f"{run.signal}<{run.threshold:.0%} ({format_size(run.threshold_bytes)} free "
+                f"of {format_size(run.capacity)}).")
     else:
         hint = (f"Hint: {tenant_a.name} put {format_size(peak.node_usage(tenant_a.name))} on the "
                 f"node's disk through its {a.kind}, where its quota never looks. Make its root "

@@ -195,6 +195,9 @@ class QuotaRun:
     evicted: tuple[str, ...] = field(default=())
     #: Bytes on the node's disk before the first write (its images).
     start_used: int = 0
+    #: The eviction signal whose threshold (``threshold``) sets DiskPressure first:
+    #: ``imagefs.available`` on a node whose images share its disk.
+    signal: str = "imagefs.available"
 
     @property
     def start_available(self) -> int:
@@ -221,7 +224,7 @@ class QuotaRun:
 
     @property
     def threshold_bytes(self) -> int:
-        """The eviction threshold ``nodefs.available`` in bytes."""
+        """The eviction threshold of :attr:`signal` in bytes."""
         return int(self.capacity * self.threshold)
 
     def sample_at(self, time: float) -> QuotaSample:
@@ -235,7 +238,7 @@ class QuotaRun:
     def __str__(self) -> str:
         lines = [f"{self.label}: node disk {format_size(self.capacity)} "
                  f"({format_size(self.start_used)} of images at the start), eviction "
-                 f"threshold nodefs.available<{self.threshold:.0%} "
+                 f"threshold {self.signal}<{self.threshold:.0%} "
                  f"({format_size(self.threshold_bytes)})"]
         lines += _table([_HEAD, *(_row(t) for t in self.tenants)])
         lines += [str(e) for e in self.events]

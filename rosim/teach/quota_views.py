@@ -153,7 +153,7 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
                 Line2D([], [], color="#999999", linestyle="--",
                        label=f"node disk ({format_size(chosen[0].capacity)})"),
                 Line2D([], [], color="#999999", linestyle=":",
-                       label=f"eviction threshold (nodefs.available<{chosen[0].threshold:.0%})")]
+                       label=f"DiskPressure ({chosen[0].signal}<{chosen[0].threshold:.0%})")]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=MIN_FONT_PT,
                frameon=False)
     fig.tight_layout(rect=(0, 1.0 / fig.get_size_inches()[1], 1, 1))
@@ -168,8 +168,9 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     One line per run, in GiB, from the space left by the node's images: at
     each tick the space the kubelet saw after
     the tick's writes, then (straight down the same instant) what was left
-    after its evictions. The dotted line is the eviction threshold
-    (``nodefs.available``); a triangle marks each moment of eviction, labelled
+    after its evictions. The dotted line is the threshold that sets
+    ``DiskPressure`` first (``imagefs.available<15%`` on a node whose images
+    share its disk); a triangle marks each moment of eviction, labelled
     with the pods evicted, in the kubelet's order.
     """
     from matplotlib.lines import Line2D
@@ -205,7 +206,7 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     threshold = chosen[0].threshold
     ax.axhline(capacity * threshold, color="#999999", linestyle=":", linewidth=1.5, zorder=1)
     handles += [Line2D([], [], color="#999999", linestyle=":", linewidth=1.5,
-                       label=f"eviction threshold nodefs.available<{threshold:.0%}"),
+                       label=f"eviction threshold {chosen[0].signal}<{threshold:.0%}"),
                 Line2D([], [], color="#777777", marker="v", linestyle="none", markersize=9,
                        markeredgecolor="black", label="eviction")]
     end = max(r.samples[-1].time for r in chosen)
