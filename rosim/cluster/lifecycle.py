@@ -91,6 +91,8 @@ def _memory_volumes(cluster: Cluster, pod: Pod, name: str) -> dict[str, int]:
 
     spec = pod.spec.containers[[c.name for c in pod.spec.containers].index(name)]
     mounted = {m.name for m in spec.volume_mounts}
+    if not any(v.medium == "Memory" and v.name in mounted for v in pod.spec.volumes):
+        return {}
     memory = pod_usage(cluster, pod.name).memory
     return {v: used for v, used in memory.items() if v in mounted}
 

@@ -167,7 +167,14 @@ class Workload:
         pods = cluster.pods
         if start == 0 and stop == replicas:
             self.blocked = None  # a whole pass finds again what waits
-        lower_run = not ordered or all(_runs(pods.get(self._name(j))) for j in range(start))
+        lower_run = True
+        if ordered and start:
+            self._name(start - 1)
+            for name in self._names[:start]:  # a targeted pass: do the lower ones run?
+                pod = pods.get(name)
+                if pod is None or pod.status != "Running" or pod.terminating:
+                    lower_run = False
+                    break
         made = []
         for i in range(start, stop):
             name = self._name(i)

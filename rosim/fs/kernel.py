@@ -32,15 +32,16 @@ import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from stat import S_ISDIR, S_ISLNK
+from stat import S_IFDIR, S_IFREG, S_ISDIR, S_ISLNK
 from typing import Any
 
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 from pyfakefs.fake_filesystem import FakeFilesystem
-from pyfakefs.helpers import make_string_path, to_string
+from pyfakefs.helpers import is_root, make_string_path, to_string
 
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
+from rosim.fs.nodes import clone, prototype
 from rosim.fs.overlay import LowerDir, LowerFile
 
 __all__ = ["Kernel", "as_user", "kernel"]
@@ -51,6 +52,9 @@ DEFAULT_DISK_SIZE = 100 * 1024**3
 NAME_MAX = 255
 PATH_MAX = 4096
 
+
+#: Outcomes of :meth:`Kernel._walk`.
+_FOUND, _MISSING, _MISSING_LAST, _FALLBACK = 0, 1, 2, 3
 
 #: What ``shutil.disk_usage`` returns.
 _DiskUsage = namedtuple("usage", "total used free")
@@ -85,6 +89,8 @@ class Kernel(FakeFilesystem):
         self._by_dev: dict[int, MountEntry] = {}
         self._depth = 0
         self._path_memo: dict[tuple[str, bool, str], Any] | None = None
+        #: Nodes copied by :meth:`_new_node`, by class (False: copy not possible).
+        self._prototypes: dict[type, Any] = {}
         #: The tmpfs file being resized and the pages it will hold (rosim.fs.pages).
         self.page_target: tuple[FakeFile, int, list[bool]] | None = None
         super().__init__(path_separator="/")
@@ -588,6 +594,102 @@ class Kernel(FakeFilesystem):
             self._on_create(parent, name)
             return result
 
+    # path lookups -----------------------------------------------------
+    # pyfakefs normalises a path and walks it again in every function that
+    # takes one (exists, resolve_path, resolve, lresolve...), several times per
+    # system call. The common case, a normalised absolute path (or one
+    # relative to an absolute cwd) whose walk meets no symlink, is answered
+    # here by one walk of dict lookups over the live tree, so there is nothing
+    # to invalidate: a rename, unlink, rmdir, mount, whiteout or copy-up is
+    # seen by the next lookup. Everything else (symlinks, ``.``/``..``,
+    # repeated or trailing slashes, ``/dev/null``, a path missing or through
+    # a file where pyfakefs raises, a user other than root where it checks
+    # permissions) goes to pyfakefs unchanged.
+    def _plain(self, path: Any) -> str | None:
+        """``path`` as a normalised absolute path, or None when pyfakefs must decide."""
+        if type(path) is not str or not path or len(path) > NAME_MAX:
+            return None
+        if path[0] != "/":
+            cwd = self.cwd
+            if type(cwd) is not str or cwd[:1] != "/" or path == ".":
+                return None
+            path = (cwd if cwd != "/" else "") + "/" + path
+        if path == "/":
+            return path
+        if "//" in path or "/./" in path or "/../" in path or path[-1] == "/" \
+                or path.endswith(("/.", "/..")) or path == self.devnull:
+            return None
+        return path
+
+    def _walk(self, path: str, follow_last: bool) -> tuple[int, FakeFile | None]:
+        """Walk normalised absolute ``path``: (found, node), (missing last, None)
+        when only the last name is missing from an existing directory, (missing,
+        None) when a directory before it is, or (fallback, None) when a symlink
+        (the last name's only if ``follow_last``) or a file where a directory
+        should be is met."""
+        node: FakeFile = self.root
+        if path == "/":
+            return _FOUND, node
+        names = path[1:].split("/")
+        last = len(names) - 1
+        for i, name in enumerate(names):
+            if not isinstance(node, FakeDirectory):
+                return _FALLBACK, None
+            node = node.entries.get(name)  # type: ignore[assignment]
+            if node is None:
+                return (_MISSING_LAST if i == last else _MISSING), None
+            if (i < last or follow_last) and not isinstance(node, FakeDirectory) \
+                    and S_ISLNK(node.stat_result.st_mode):
+                return _FALLBACK, None
+        return _FOUND, node
+
+    def absnormpath(self, path: Any) -> Any:
+        """pyfakefs' ``absnormpath``; a path that is already normal costs one scan."""
+        plain = self._plain(path)
+        return plain if plain is not None else super().absnormpath(path)
+
+    def exists(self, file_path: Any, check_link: bool = False) -> bool:
+        """``os.path.exists`` (``check_link``: a dangling symlink exists)."""
+        plain = self._plain(file_path)
+        if plain is not None:
+            found, _ = self._walk(plain, follow_last=not check_link)
+            if found != _FALLBACK:
+                return found == _FOUND
+        return super().exists(file_path, check_link)
+
+    def get_object_from_normpath(self, file_path: Any, check_read_perm: bool = True,
+                                 check_exe_perm: bool = True,
+                                 check_owner: bool = False) -> Any:
+        """The node at a resolved path (pyfakefs raises the errors and checks
+        permissions for users other than root)."""
+        plain = self._plain(file_path) \
+            if type(file_path) is str and file_path[:1] == "/" else None
+        if plain is not None and (is_root() or not (check_read_perm or check_exe_perm)):
+            found, node = self._walk(plain, follow_last=False)
+            if found == _FOUND:
+                return node
+            if found != _FALLBACK:
+                self.raise_os_error(errno.ENOENT, file_path)
+        return super().get_object_from_normpath(file_path, check_read_perm, check_exe_perm,
+                                                check_owner)
+
+    def lresolve(self, path: Any) -> Any:
+        """The node at ``path``, a symlink itself if the path names one."""
+        plain = self._plain(path)
+        if plain is not None and is_root():
+            found, node = self._walk(plain, follow_last=False)
+            if found == _FOUND:
+                return node
+            if found == _MISSING_LAST:
+                self.raise_os_error(errno.ENOENT, path)
+        return super().lresolve(path)
+
+    def _resolve_path(self, file_path: Any, allow_fd: bool) -> Any:
+        plain = self._plain(file_path)
+        if plain is not None and self._walk(plain, follow_last=True)[0] != _FALLBACK:
+            return plain  # no symlink on the way: the path is its own resolution
+        return super().resolve_path(file_path, allow_fd)
+
     # open -------------------------------------------------------------
     def resolve_path(self, file_path: Any, allow_fd: bool = False) -> Any:  # type: ignore[override]
         """pyfakefs' path resolution, remembered for the length of one ``open``.
@@ -600,11 +702,11 @@ class Kernel(FakeFilesystem):
             self.check_name_limits(file_path)
         memo = self._path_memo
         if memo is None or not isinstance(file_path, str):
-            return super().resolve_path(file_path, allow_fd)
+            return self._resolve_path(file_path, allow_fd)
         key = (file_path, allow_fd, self.cwd)
         hit = memo.get(key)
         if hit is None:
-            hit = memo[key] = super().resolve_path(file_path, allow_fd)
+            hit = memo[key] = self._resolve_path(file_path, allow_fd)
         return hit
 
     def open_syscall(self, path: Any, can_write: bool, must_exist: bool,
@@ -673,33 +775,48 @@ class Kernel(FakeFilesystem):
         mount would, replacing what was there."""
         name = to_string(node.name) if name is None else name
         old = self.child(parent, name)
-        entries = parent._entries
+        # Link counts and inode numbers live in the nodes' stat results; set
+        # them there (pyfakefs forwards each attribute through __setattr__).
+        parent_stat, node_stat = parent.stat_result, node.stat_result
         if old is not None and old is not node:
-            old.st_nlink -= 1
-            parent.st_nlink -= 1
-        entries[name] = node
-        node.parent_dir = weakref.ref(parent)
-        if node.st_ino is None:
+            old.stat_result.st_nlink -= 1
+            parent_stat.st_nlink -= 1
+        parent._entries[name] = node
+        node.__dict__["parent_dir"] = weakref.ref(parent)
+        if node_stat.st_ino is None:
             self.last_ino += 1
-            node.st_ino = self.last_ino
+            node_stat.st_ino = self.last_ino
         if old is None or old is not node:
-            parent.st_nlink += 1
-            node.st_nlink += 1
+            parent_stat.st_nlink += 1
+            node_stat.st_nlink += 1
 
     def new_directory(self, name: str, mode: int, dev: int) -> FakeDirectory:
         """A fresh directory node on device ``dev`` (a mount root)."""
-        node = FakeDirectory(name, mode & 0o7777, filesystem=self)
-        node.st_dev = dev
-        self.last_ino += 1
-        node.st_ino = self.last_ino
-        return node
+        return self._new_node(FakeDirectory, name, S_IFDIR | (mode & 0o7777), b"",
+                              dev)  # type: ignore[return-value]
 
     def new_file(self, name: str, content: bytes, mode: int, dev: int) -> FakeFile:
         """A fresh regular-file node on device ``dev`` (a bind-mounted file)."""
-        node = FakeFile(name, 0o100000 | mode, content, filesystem=self)
-        node.st_dev = dev
+        return self._new_node(FakeFile, name, S_IFREG | mode, content, dev)
+
+    def _new_node(self, cls: type[FakeFile], name: str, st_mode: int, content: bytes,
+                  dev: int) -> FakeFile:
+        """A node as ``cls(name, st_mode, content, filesystem=self)`` makes it,
+        copied from a prototype (:mod:`rosim.fs.nodes`): faster."""
+        proto = self._prototypes.get(cls)
+        if proto is None:
+            made = (FakeDirectory("proto", 0o755, filesystem=self) if cls is FakeDirectory
+                    else cls("proto", S_IFREG | 0o644, b"", filesystem=self))
+            proto = self._prototypes[cls] = prototype(made) or False
+        if proto is False:
+            node = cls(name, st_mode & 0o7777 if cls is FakeDirectory else st_mode,
+                       content, filesystem=self)
+        else:
+            node = clone(proto, name, st_mode, content)
+        stat = node.stat_result
+        stat.st_dev = dev
         self.last_ino += 1
-        node.st_ino = self.last_ino
+        stat.st_ino = self.last_ino
         return node
 
 

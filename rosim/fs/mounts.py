@@ -89,6 +89,10 @@ class MountOptions:
         return parse_options(extra, base=self)
 
 
+#: The options of a mount given none (frozen, so shared).
+_NO_OPTIONS = MountOptions()
+
+
 def _parse_mode(value: object, field_name: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         mode = value
@@ -116,6 +120,8 @@ def parse_options(
         raise MountOptionError(
             f"{field_name}(={options!r}) must be a tuple of option strings like ('ro', 'noexec')."
         )
+    if not options:
+        return base or _NO_OPTIONS
     values: dict[str, object] = {}
     seen: dict[str, str] = {}
     for option in options:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
 from rosim.fs.layers import IMAGE_MTIME, EntryKind, ImageTree, LayerEntry
+from rosim.fs.nodes import clone, prototype
 
 if TYPE_CHECKING:
     from pyfakefs.fake_filesystem import FakeFilesystem
@@ -45,6 +46,7 @@ __all__ = [
     "LowerDir",
     "LowerFile",
     "is_opaque",
+    "lower_dir",
     "lower_node",
     "overlay_changes",
 ]
@@ -181,8 +183,45 @@ def lower_node(name: str, tree: ImageTree, path: str, fs: FakeFilesystem) -> Fak
     entry = tree.entry(path)
     assert entry is not None, path
     if entry.kind is EntryKind.DIR:
+        return lower_dir(name, entry, tree, path, fs)
+    if entry.kind is EntryKind.SYMLINK:
+        return LowerFile(name, entry, fs)
+    proto = _prototype(LowerFile, fs)
+    if proto is None:
+        return LowerFile(name, entry, fs)
+    return clone(proto, name, S_IFREG | entry.mode, entry.data, uid=entry.uid,
+                 gid=entry.gid, time_ns=_IMAGE_NS, size=entry.size, copied_up=False)
+
+
+def lower_dir(name: str, entry: LayerEntry, tree: ImageTree, path: str,
+              fs: FakeFilesystem) -> LowerDir:
+    """``LowerDir(name, entry, tree, path, fs)``, made faster (:mod:`rosim.fs.nodes`)."""
+    proto = _prototype(LowerDir, fs)
+    if proto is None:
         return LowerDir(name, entry, tree, path, fs)
-    return LowerFile(name, entry, fs)
+    return clone(proto, name, S_IFDIR | entry.mode, b"",  # type: ignore[return-value]
+                 uid=entry.uid, gid=entry.gid, time_ns=_IMAGE_NS, tree=tree,
+                 image_path=path, loaded=False, whiteouts=set(), meta_changed=False)
+
+
+#: ``IMAGE_MTIME`` as pyfakefs stores a time.
+_IMAGE_NS = int(IMAGE_MTIME * 1e9)
+_PROTOTYPES: dict[type, tuple[FakeFilesystem, FakeFile | None]] = {}
+
+
+def _prototype(cls: type, fs: FakeFilesystem) -> FakeFile | None:
+    """A node of ``cls`` on ``fs`` made by its constructor, to copy (None: copy not safe)."""
+    known = _PROTOTYPES.get(cls)
+    if known is not None and known[0] is fs:
+        return known[1]
+    if cls is LowerDir:
+        made: FakeFile = LowerDir("proto", LayerEntry(EntryKind.DIR, mode=0o755), None,
+                                  "/", fs)  # type: ignore[arg-type]
+    else:
+        made = LowerFile("proto", LayerEntry(EntryKind.FILE, data=b"", size=0), fs)
+    proto = prototype(made, own=frozenset({"tree", "image_path", "whiteouts"}))
+    _PROTOTYPES[cls] = (fs, proto)
+    return proto
 
 
 def is_opaque(node: FakeFile) -> bool:

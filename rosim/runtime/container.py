@@ -39,6 +39,7 @@ from rosim.fs.overlay import (
     DiffStyle,
     LowerDir,
     LowerFile,
+    lower_dir,
     lower_node,
     overlay_changes,
 )
@@ -255,7 +256,7 @@ class Container:
         self._require("start", ContainerState.CREATED, ContainerState.STOPPED)
         if self._root is None:
             tree = self.image.tree
-            root = LowerDir("/", tree.entry("/"), tree, "/", self._kernel)  # type: ignore[arg-type]
+            root = lower_dir("/", tree.entry("/"), tree, "/", self._kernel)  # type: ignore[arg-type]
             root.st_dev = self._upper.dev
             self._kernel.last_ino += 1
             root.st_ino = self._kernel.last_ino
@@ -615,12 +616,12 @@ class Container:
                                     self._upper.dev, extra))
         for plan in self._plan:
             parent = self._mount_point(ns, plan)
-            covered = k.child(parent, posixpath.basename(plan.destination))
+            mount_name = plan.destination.rpartition("/")[2]
+            covered = k.child(parent, mount_name)
             node, dev = self._realize(plan)
             if plan.kind == "tmpfs" and covered is not None and S_ISDIR(covered.st_mode):
                 # runc gives a tmpfs the mode of the directory it covers.
                 node.st_mode = (node.st_mode & ~0o7777) | (covered.st_mode & 0o7777)
-            mount_name = posixpath.basename(plan.destination)
             if plan.sub_path:
                 node.rosim_sub_path = True
             k.attach(parent, node, mount_name)
@@ -661,7 +662,7 @@ class Container:
 
     def _realize(self, plan: PlannedMount) -> tuple[FakeFile, int]:
         k = self._kernel
-        name = posixpath.basename(plan.destination)
+        name = plan.destination.rpartition("/")[2]
         if plan.kind in ("volume", "host", "network", "memory", "localdisk"):
             node = self.runtime._storage(plan.kind, plan.key, plan.options.size)
             for part in [p for p in plan.sub_path.split("/") if p]:
@@ -768,7 +769,6 @@ class Container:
         k = self._kernel
         parts = [p for p in plan.destination.split("/") if p]
         node: FakeFile = ns.root
-        path = "/"
         hops = 0
         i = 0
         while i < len(parts) - 1:
@@ -776,25 +776,27 @@ class Container:
             child = k.child(node, name)  # type: ignore[arg-type]
             if child is None:
                 child = k.new_directory(name, 0o755, node.st_dev)
-                child.rosim_runtime = True
+                child.__dict__["rosim_runtime"] = True
                 k.attach(node, child)  # type: ignore[arg-type]
+            elif isinstance(child, FakeDirectory):
+                pass
             elif S_ISLNK(child.st_mode):
                 hops += 1
                 if hops > 40:
                     raise MountConflictError(
                         f"destination(={plan.destination!r}) loops through symlinks."
                     )
+                path = "/" + "/".join(parts[:i])
                 target = posixpath.normpath(posixpath.join(path, child.contents))
                 parts = [p for p in target.split("/") if p] + parts[i + 1:]
-                node, path, i = ns.root, "/", 0
+                node, i = ns.root, 0
                 continue
             elif not S_ISDIR(child.st_mode):
                 raise MountConflictError(
                     f"destination(={plan.destination!r}) lies below "
-                    f"{posixpath.join(path, name)!r}, which is a file, not a directory."
+                    f"{'/' + '/'.join(parts[:i + 1])!r}, which is a file, not a directory."
                 )
             node = child
-            path = posixpath.join(path, name)
             i += 1
         existing = k.child(node, parts[-1])  # type: ignore[arg-type]
         if existing is not None and plan.kind not in ("file", "hostfile") and \

@@ -25,6 +25,7 @@ against Docker 20.10 and Podman 4.3.1 (``tests/runtimes``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from stat import S_IFCHR, S_IFDIR, S_IFLNK
@@ -110,7 +111,9 @@ DEV_NODES: tuple[DevNode, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=256)
 def _opts(*names: str, mode: int | None = None, size: int | None = None) -> MountOptions:
+    # The runtimes' own option sets, parsed once (MountOptions is frozen).
     return replace(parse_options(names), mode=mode, size=size)
 
 
