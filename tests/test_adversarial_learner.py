@@ -101,3 +101,24 @@ def test_bad_values_to_run_and_run_each_are_config_errors(ctr, call):
     """A value that is not callable or not a list of containers: ConfigError naming it."""
     with pytest.raises(rosim.ConfigError, match=r"(func|containers)\(="):
         call(ctr)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: __import__("subprocess").run(["ls", "/"], capture_output=True),
+    lambda: __import__("subprocess").check_output("echo hi", shell=True),
+    lambda: os.popen("ls").read(),
+], ids=["run-capture", "check_output", "os.popen"])
+def test_subprocess_inside_is_refused_clearly(ctr, call):
+    """subprocess with pipes inside run(): HostAccessError, not an error from its pipes."""
+    with pytest.raises(rosim.HostAccessError, match="not simulated"):
+        ctr.run(call)
+
+
+def test_setlocale_inside_leaves_the_notebooks_locale(ctr):
+    """locale.setlocale is process-wide in C: the notebook's locale comes back."""
+    import locale
+
+    before = locale.setlocale(locale.LC_ALL)
+    ctr.run(locale.setlocale, locale.LC_NUMERIC, "C")
+    ctr.run(locale.setlocale, locale.LC_ALL, "C")
+    assert locale.setlocale(locale.LC_ALL) == before

@@ -30,6 +30,7 @@ back at the real ``os``/``io``/``pathlib``.
 
 from __future__ import annotations
 
+import _locale
 import atexit
 import builtins
 import errno
@@ -446,10 +447,12 @@ class _HostState:
          sys.unraisablehook) = self.hooks
 
     def _restore_interpreter(self) -> None:
-        switch, dlopen, digits = self.interpreter
+        switch, dlopen, digits, c_locale = self.interpreter
         sys.setswitchinterval(switch)
         sys.setdlopenflags(dlopen)
         sys.set_int_max_str_digits(digits)
+        if _locale.setlocale(_locale.LC_ALL) != c_locale:
+            _locale.setlocale(_locale.LC_ALL, c_locale)
 
     def _restore_cwd(self) -> None:
         try:
@@ -491,8 +494,10 @@ def _hooks() -> tuple[Any, ...]:
             sys.unraisablehook)
 
 
-def _interpreter() -> tuple[float, int, int]:
-    return sys.getswitchinterval(), sys.getdlopenflags(), sys.get_int_max_str_digits()
+def _interpreter() -> tuple[float, int, int, str]:
+    # The C locale is the process's too (locale.setlocale inside would change it).
+    return (sys.getswitchinterval(), sys.getdlopenflags(), sys.get_int_max_str_digits(),
+            _locale.setlocale(_locale.LC_ALL))
 
 
 _ready = False

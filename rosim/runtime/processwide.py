@@ -196,6 +196,28 @@ def _wrap_sockets() -> None:
         _socket.socketpair = socketpair
 
 
+def _wrap_popen() -> None:
+    """``subprocess.Popen`` (``run``, ``check_output``, ``os.popen``): refused before it
+    makes its pipes, with rosim's message (not an error from half-made pipes)."""
+    import subprocess
+
+    real_init = subprocess.Popen.__init__
+    if hasattr(real_init, "__wrapped__"):
+        return
+
+    @functools.wraps(real_init)
+    def __init__(self: Any, args: Any, *rest: Any, **kwargs: Any) -> None:
+        if _guarded():
+            from rosim.fs.syscalls import HostAccessError
+
+            raise HostAccessError(errno.EPERM, f"subprocess.Popen({args!r:.80}) is not "
+                                  "simulated: a rosim container runs no real programs; "
+                                  "use its shell (ctr.sh) instead")
+        real_init(self, args, *rest, **kwargs)
+
+    subprocess.Popen.__init__ = __init__  # type: ignore[method-assign]
+
+
 def forget() -> None:
     """The simulated process ended: its real descriptors are no longer its own.
 
@@ -240,6 +262,7 @@ def install() -> None:
             for name in _PROCESS_CALLS:
                 _wrap(module, name, lambda real, n=name: _refused(real, f"posix.{n}"))
         _wrap_sockets()
+        _wrap_popen()
         try:
             # Imported now so that its history writers are wrapped (process.install)
             # before container code could import it first, out of their reach.
