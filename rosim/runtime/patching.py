@@ -151,6 +151,7 @@ _PROTECTED_MODULES = frozenset({
     "_socket", "socket", "mmap", "sqlite3", "_sqlite3", "gc", "importlib", "_imp",
 })
 _ORIGINALS: dict[str, Any] = {}  # those of them loaded when the guard was installed
+_ORIGINAL_MODULES: tuple[Any, ...] = ()  # _ORIGINALS' values, in order
 
 
 def _active_guard() -> str:
@@ -164,7 +165,7 @@ _hook_installed = False
 
 
 def _install_guard() -> None:
-    global _hook_installed
+    global _hook_installed, _ORIGINAL_MODULES
     if not _hook_installed:
         from rosim.runtime import processwide
 
@@ -175,6 +176,7 @@ def _install_guard() -> None:
 
         _ORIGINALS.update((name, sys.modules[name]) for name in _PROTECTED_MODULES
                           if name in sys.modules)
+        _ORIGINAL_MODULES = tuple(_ORIGINALS.values())
         _hook_installed = True
 
 
@@ -474,6 +476,8 @@ class _HostState:
     @staticmethod
     def _restore_modules() -> None:
         modules = sys.modules
+        if tuple(map(modules.get, _ORIGINALS)) == _ORIGINAL_MODULES:
+            return  # the usual case, checked in one pass
         for name, module in _ORIGINALS.items():
             if modules.get(name) is not module:
                 modules[name] = module
