@@ -122,3 +122,15 @@ def test_setlocale_inside_leaves_the_notebooks_locale(ctr):
     ctr.run(locale.setlocale, locale.LC_NUMERIC, "C")
     ctr.run(locale.setlocale, locale.LC_ALL, "C")
     assert locale.setlocale(locale.LC_ALL) == before
+
+
+@pytest.mark.parametrize("how", ["pickle", "copy", "deepcopy"])
+def test_a_container_cannot_be_pickled_or_copied(ctr, how):
+    """pickle.dumps(ctr), copy.copy, copy.deepcopy: a LifecycleError saying why."""
+    import copy
+    import pickle
+
+    call = {"pickle": pickle.dumps, "copy": copy.copy, "deepcopy": copy.deepcopy}[how]
+    with pytest.raises(rosim.LifecycleError, match="cannot be pickled or copied"):
+        call(ctr)
+    assert ctr.sh("echo ok").stdout == "ok\n"

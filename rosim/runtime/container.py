@@ -28,7 +28,7 @@ from pyfakefs import helpers
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
 from rosim._bounds import check_int
-from rosim._errors import ConfigError, ContainerStateError, MountConflictError
+from rosim._errors import ConfigError, ContainerStateError, LifecycleError, MountConflictError
 from rosim.fs.events import EventLog
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
@@ -471,6 +471,13 @@ class Container:
             return self._kernel.get_open_file(fd).get_object()
         finally:
             fake_os.close(fd)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A container is live simulation state (its kernel, mounts, open files):
+        ``pickle``, ``copy.copy`` and ``copy.deepcopy`` refuse it with a LifecycleError."""
+        raise LifecycleError(f"container {self.name!r} cannot be pickled or copied: it is "
+                             "part of a running simulation; create another with "
+                             "Runtime.create(image)")
 
     # ------------------------------------------------------------ commands
     @property
