@@ -20,13 +20,14 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+
+from rosim._bounds import RosimEnum
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "KnownWrite", "PathKind", "catalogue", "image_key",
            "lookup"]
 
 
-class PathKind(StrEnum):
+class PathKind(RosimEnum):
     """What a written path holds; it decides the fix (``rosim.check.fix``)."""
 
     TEMP = "temp"

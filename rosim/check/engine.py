@@ -37,6 +37,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rosim._bounds import check_type
 from rosim.check.catalogue import CatalogueEntry, PathKind, image_key, lookup
 from rosim.check.fix import ContainerFix, covering_mount, plan_fix
 from rosim.check.manifests import ManifestFile, Workload, load_workloads
@@ -78,6 +79,17 @@ def check_manifests(manifests: str | Mapping[str, str], *,
     """
     if isinstance(manifests, str):
         manifests = {"<manifest>": manifests}
+    if not isinstance(manifests, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in manifests.items()):
+        raise CheckInputError(f"manifests(={manifests!r:.60}) must be YAML text or a dict "
+                              "of source name to YAML text.")
+    for label, given in (("writes", writes), ("diffs", diffs), ("python", python),
+                         ("images", images)):
+        if given is not None and not isinstance(given, Mapping):
+            raise CheckInputError(f"{label}(={given!r:.60}) must be a dict by container "
+                                  "name, or None.")
+    check_type(lint_only, "lint_only", bool, "a bool")
+    check_type(proof, "proof", bool, "a bool")
     files = [load_workloads(text, source=source) for source, text in manifests.items()]
     containers = [(wl, i, c) for mf in files for wl in mf.workloads
                   for i, c in enumerate(wl.pod["containers"])]

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
+
+from rosim._bounds import RosimEnum
 
 __all__ = ["Finding", "RULES", "Rule", "Severity"]
 
 
-class Severity(StrEnum):
+class Severity(RosimEnum):
     """How bad a finding is; the values are SARIF's ``level``."""
 
     ERROR = "error"

@@ -28,10 +28,9 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from rosim._bounds import check_int
+from rosim._bounds import RosimEnum, check_int
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 
@@ -42,7 +41,7 @@ __all__ = ["AppStep", "AppStory", "PodEvent", "StorageKind", "Survival", "Surviv
 _APP = "deployment/myapp"
 
 
-class StorageKind(StrEnum):
+class StorageKind(RosimEnum):
     """Where a pod can keep files."""
 
     LAYER = "layer"
@@ -55,7 +54,7 @@ class StorageKind(StrEnum):
     STDOUT = "stdout"
 
 
-class PodEvent(StrEnum):
+class PodEvent(RosimEnum):
     """What happens to the pod: Kubernetes events (domain.md §5).
 
     ``crash``: the container's process dies and the kubelet starts a new
@@ -143,7 +142,7 @@ def _prepare_claims(cluster: Cluster, kinds: dict[str, StorageKind], first_node:
 
 
 # ----------------------------------------------------------------- survival
-class Survival(StrEnum):
+class Survival(RosimEnum):
     """What became of a file after an event, seen from the workload's pod."""
 
     KEPT = "kept"

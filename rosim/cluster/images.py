@@ -50,7 +50,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from rosim._bounds import check_number
+from rosim._bounds import check_number, check_type
 from rosim._errors import ConfigError
 from rosim.cluster.quantity import format_quantity
 from rosim.fs.layers import EntryKind, Image
@@ -106,6 +106,7 @@ class ImageGCPolicy:
 
 def image_size(image: Image) -> int:
     """An image's size as the runtime reports it: the bytes of all its layers' files."""
+    check_type(image, "image", Image, "a rosim.Image")
     return sum(_layer_size(layer) for layer in image.layers)
 
 
@@ -308,6 +309,9 @@ def collect_if_due(cluster: Cluster, node: Node) -> int:
 def node_images(cluster: Cluster, node_name: str) -> tuple[NodeImage, ...]:
     """The images on a node (``crictl images``), each marked in use or not, by name:
     copies of the image manager's records."""
+    from rosim.cluster.cluster import Cluster
+
+    check_type(cluster, "cluster", Cluster, "a rosim.Cluster")
     node = cluster.node(node_name)
     _mark_in_use(cluster, node)
     return tuple(replace(node.images.images[ref]) for ref in sorted(node.images.images))

@@ -50,10 +50,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rosim._bounds import RosimEnum
 from rosim._errors import ConfigError
 from rosim.cluster.quantity import parse_quantity
 from rosim.cluster.schema import check_fields
@@ -67,7 +67,7 @@ __all__ = ["ClaimSpec", "ConfigMapSpec", "IgnoredObject", "ManifestSource", "Pod
 ManifestSource = Mapping[str, Any] | Sequence[Mapping[str, Any]] | str | bytes | os.PathLike
 
 
-class WorkloadKind(StrEnum):
+class WorkloadKind(RosimEnum):
     """Kinds whose objects run pods."""
 
     POD = "Pod"

@@ -42,11 +42,10 @@ import errno as errno_module
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from rosim._bounds import check_number
+from rosim._bounds import RosimEnum, check_number
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 from rosim.cluster.eviction import EVICTION_INTERVAL
@@ -101,7 +100,7 @@ UNUSED_IMAGES_AGE = 3600.0
 JOB_IMAGES = {"report-job:2.2": "1Gi", "report-job:2.3": "1Gi"}
 
 
-class QuotaProtection(StrEnum):
+class QuotaProtection(RosimEnum):
     """A protection against the bypass: on tenant A's pod, or on the node."""
 
     READ_ONLY_ROOT = "readOnlyRootFilesystem"
@@ -354,9 +353,11 @@ def run_quota_scenario(tenants: Iterable[QuotaTenant], *, disk: int | str = NODE
     costs little more than a coarse one. Raises :class:`~rosim.ConfigError`
     for bad values or two tenants of one name.
     """
-    tenants = tuple(tenants)
+    given = tenants
+    tenants = (tenants,) if isinstance(tenants, QuotaTenant) else (
+        tuple(tenants) if isinstance(tenants, Iterable) and not isinstance(tenants, str) else ())
     if not tenants or not all(isinstance(t, QuotaTenant) for t in tenants):
-        raise ConfigError(f"tenants(={tenants!r}) must be one or more QuotaTenant.")
+        raise ConfigError(f"tenants(={given!r:.60}) must be one or more QuotaTenant.")
     names = [t.name for t in tenants]
     if len(set(names)) != len(names):
         raise ConfigError(f"tenants(={names!r}) names a tenant twice.")

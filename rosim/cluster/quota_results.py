@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from rosim._bounds import RosimEnum
 from rosim._errors import ConfigError
 from rosim.fs.sizes import format_size
 
@@ -20,7 +20,7 @@ __all__ = ["NODE_KINDS", "OUTCOME_COLOURS", "QuotaComparison", "QuotaEvent", "Qu
 NODE_KINDS = ("writable layer", "logs", "emptyDir")
 
 
-class QuotaOutcome(StrEnum):
+class QuotaOutcome(RosimEnum):
     """What happened to a tenant's writes by the end of a run."""
 
     OK = "ok"

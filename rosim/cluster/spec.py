@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from rosim._bounds import RosimEnum
 from rosim._errors import ConfigError, ManifestError
 from rosim.cluster.quantity import parse_quantity
 from rosim.fs.paths import container_path
@@ -29,7 +29,7 @@ __all__ = ["ContainerSpec", "PodSpec", "VolumeKind", "VolumeMountSpec", "VolumeS
            "parse_pod_spec"]
 
 
-class VolumeKind(StrEnum):
+class VolumeKind(RosimEnum):
     """Pod volume types, named as in the Pod spec."""
 
     EMPTY_DIR = "emptyDir"

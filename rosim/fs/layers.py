@@ -28,10 +28,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
 
+from rosim._bounds import RosimEnum
 from rosim._errors import ImageError
 from rosim.fs.paths import container_path, split
 from rosim.fs.sizes import parse_size
@@ -54,7 +54,7 @@ __all__ = [
 IMAGE_MTIME = 1704067200.0
 
 
-class EntryKind(StrEnum):
+class EntryKind(RosimEnum):
     """What a layer entry is; the values are the names ``ls -l`` users know."""
 
     FILE = "file"

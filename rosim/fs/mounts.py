@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
+from rosim._bounds import RosimEnum
 from rosim._errors import ConfigError, MountOptionError
 from rosim.fs.paths import container_path
 from rosim.fs.sizes import parse_size
@@ -53,7 +53,7 @@ _VALUED = {"size", "mode", "uid", "gid", "nr_inodes"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class FsType(StrEnum):
+class FsType(RosimEnum):
     """File system types that appear in a container's mount table."""
 
     OVERLAY = "overlay"

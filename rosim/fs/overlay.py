@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from enum import StrEnum
 from stat import S_IFDIR, S_IFLNK, S_IFREG
 from typing import TYPE_CHECKING, NamedTuple
 
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
+from rosim._bounds import RosimEnum
 from rosim.fs.layers import IMAGE_MTIME, EntryKind, ImageTree, LayerEntry
 from rosim.fs.nodes import clone, prototype
 
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-class ChangeKind(StrEnum):
+class ChangeKind(RosimEnum):
     """The change kinds of ``podman diff`` / ``docker diff``."""
 
     ADDED = "A"
@@ -237,7 +237,7 @@ PODMAN_HIDDEN = frozenset({
 })
 
 
-class DirChange(StrEnum):
+class DirChange(RosimEnum):
     """When an image directory itself is listed as ``C``.
 
     ``copied-up``: once the upper layer holds a copy of it, that is after a
@@ -277,7 +277,7 @@ class DiffRules:
     hidden: frozenset[str] = frozenset()
 
 
-class DiffStyle(StrEnum):
+class DiffStyle(RosimEnum):
     """Which tool's :class:`DiffRules` a change list follows.
 
     ``upper``: the upper layer itself, entry by entry (what the kernel

@@ -292,6 +292,8 @@ def resolve_image(ref: str, extra: Mapping[str, Image] | None = None,
     ``quay.io/crio/redis:alpine`` and ``registry.fedoraproject.org/fedora:28``
     resolve to the built-in ``redis`` and ``fedora``.
     """
+    if not isinstance(ref, str) or not ref or "\x00" in ref:
+        raise ImageError(f"{field}(={ref!r:.60}) must be an image reference, a non-empty str.")
     extra = extra or {}
     if ref in extra:
         return extra[ref]

@@ -50,6 +50,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
+from rosim._bounds import check_int
 from rosim._errors import ImageError
 from rosim.fs.layers import EntryKind, Image, ImageConfig, Layer, LayerEntry
 
@@ -88,6 +89,19 @@ def image_from_tar(source: str | Path | IO[bytes], *, name: str | None = None,
     holds several (by tag). Raises :class:`~rosim.ImageError` for anything
     unreadable or unsafe, naming the tar and the member.
     """
+    if isinstance(source, str | Path):
+        if not str(source) or "\x00" in str(source):
+            raise ImageError(f"source(={source!r:.60}) must be a path: not empty, no NUL "
+                             "bytes.")
+    elif not callable(getattr(source, "read", None)):
+        raise ImageError(f"source(={source!r:.60}) must be a path or a binary file object.")
+    for field, value in (("name", name), ("ref", ref)):
+        if value is not None and (not isinstance(value, str) or not value or "\x00" in value):
+            raise ImageError(f"{field}(={value!r:.60}) must be a non-empty str without NUL "
+                             "bytes, or None.")
+    check_int(inline_limit, "inline_limit")
+    check_int(max_member, "max_member")
+    check_int(max_entries, "max_entries", low=1)
     label = str(source) if isinstance(source, str | Path) else getattr(source, "name", "<tar>")
     label = str(label)
     limits = _Limits(inline_limit, max_member, max_entries)

@@ -20,14 +20,13 @@ import posixpath
 import types
 import weakref
 from collections.abc import Callable
-from enum import StrEnum
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyfakefs import helpers
 from pyfakefs.fake_file import FakeDirectory, FakeFile
 
-from rosim._bounds import check_int
+from rosim._bounds import RosimEnum, check_int, check_type
 from rosim._errors import ConfigError, ContainerStateError, LifecycleError, MountConflictError
 from rosim.fs.events import EventLog
 from rosim.fs.layers import EntryKind, Image
@@ -95,7 +94,7 @@ class _InContainer:
         return f"<generator {self._gen.__qualname__} in container {self._ctr.name}>"
 
 
-class ContainerState(StrEnum):
+class ContainerState(RosimEnum):
     """Lifecycle states, named as ``podman ps`` shows them."""
 
     CREATED = "created"
@@ -108,6 +107,9 @@ class SizeWriter:
     """Appends bytes declared by size to one file (see :meth:`Container.open_writer`)."""
 
     def __init__(self, container: Container, path: str, node: Any) -> None:
+        check_type(container, "container", Container,
+                   "a rosim.Container (use Container.open_writer)")
+        _check_str(path, "path")
         self.container = container
         self.path = path
         self._node = node
@@ -151,6 +153,8 @@ class ShellSession:
     def __init__(self, container: Container, login: bool = False) -> None:
         from rosim.shell.interp import Shell
 
+        check_type(container, "container", Container, "a rosim.Container")
+        check_type(login, "login", bool, "a bool")
         self.container = container
         self._shell = Shell(env=container.env, cwd=container.workdir)
         self.history: list[ExecResult] = []
@@ -202,7 +206,10 @@ class Container:
     def __init__(self, runtime: Runtime, image: Image, name: str, plan: list[PlannedMount],
                  read_only: bool, privileged: bool) -> None:
         from rosim.fs.kernel import kernel
+        from rosim.runtime.runtime import Runtime
 
+        check_type(runtime, "runtime", Runtime, "a rosim.Runtime (use Runtime.create)")
+        check_type(image, "image", Image, "a rosim.Image")
         self.runtime = runtime
         self.image = image
         self.name = name

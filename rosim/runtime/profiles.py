@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from stat import S_IFCHR, S_IFDIR, S_IFLNK
 
+from rosim._bounds import RosimEnum
 from rosim.fs.mounts import FsType, MountOptions, parse_options
 
 __all__ = ["DEV_NODES", "DevNode", "PlannedMount", "Profile", "default_mounts"]
 
 
-class Profile(StrEnum):
+class Profile(RosimEnum):
     """The container runtimes rosim models; values are their command names."""
 
     CRIO = "cri-o"

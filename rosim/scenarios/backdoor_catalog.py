@@ -25,9 +25,9 @@ b'/usr/local/lib/libprocesshider.so\\n'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 
+from rosim._bounds import RosimEnum
 from rosim._errors import ConfigError
 from rosim.fs.layers import Image
 from rosim.fs.paths import container_path
@@ -71,7 +71,7 @@ def shop_image() -> Image:
     )
 
 
-class Trigger(StrEnum):
+class Trigger(RosimEnum):
     """What executes an implant; the value says it in words ("run by: ...")."""
 
     #: The container's process, at every start (and any new process for ld.so).

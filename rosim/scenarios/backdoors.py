@@ -40,9 +40,9 @@ import itertools
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from functools import cached_property
 
+from rosim._bounds import RosimEnum
 from rosim._errors import ConfigError, RosimError
 from rosim.fs.layers import Image
 from rosim.fs.mounts import Bind, Tmpfs, Volume
@@ -68,7 +68,7 @@ _runs = itertools.count(1)
 _CRON_DAEMONS = ("cron", "crond")
 
 
-class LifecycleEvent(StrEnum):
+class LifecycleEvent(RosimEnum):
     """What happens to the app between the attack and its next start."""
 
     RESTART = "restart"
@@ -90,7 +90,7 @@ class LifecycleEvent(StrEnum):
         }[self.value]
 
 
-class BackdoorOutcome(StrEnum):
+class BackdoorOutcome(RosimEnum):
     """How far one technique got under one setting and event."""
 
     #: The attacker could not write the implant (nor run anything).

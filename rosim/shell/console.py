@@ -65,6 +65,10 @@ def run_container(image: str, runtime: str = "cri-o", read_only: bool = False,
 
     if not isinstance(read_only, bool):
         raise ConfigError(f"read_only(={read_only!r}) must be a bool.")
+    if not isinstance(runtime, str):
+        raise ConfigError(f"runtime(={runtime!r:.60}) must be 'cri-o', 'podman' or 'docker'.")
+    if hosts is not None and not isinstance(hosts, dict):
+        raise ConfigError(f"hosts(={hosts!r:.60}) must be a dict or None.")
     img = resolve_image(image)
     hosts = _RUNTIMES if hosts is None else hosts
     key = (runtime, read_only if runtime == "cri-o" else False)

@@ -15,6 +15,7 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rosim._bounds import check_items, check_type
 from rosim.scenarios.backdoor_catalog import techniques
 from rosim.scenarios.backdoors import (
     Attack,
@@ -55,6 +56,10 @@ def plot_backdoors(table: BackdoorTable, events: Sequence[str | LifecycleEvent] 
     """
     from matplotlib.patches import Patch, Rectangle
 
+    check_type(table, "table", BackdoorTable, "a rosim.BackdoorTable (from backdoor_table)")
+    if events is not None:
+        check_items(events, "events", str, "a list of event names, or None")
+    check_type(title, "title", (str, type(None)), "a str or None")
     chosen = [LifecycleEvent(e) for e in (events if events is not None else table.events)]
     n_t, n_s = len(table.techniques), len(table.settings)
     width = min(MAX_WIDTH_IN, 1.05 * n_s + 3.4)
@@ -97,6 +102,7 @@ class BackdoorViewer:
     def __init__(self, table: BackdoorTable, event: str | None = None) -> None:
         import ipywidgets as widgets
 
+        check_type(table, "table", BackdoorTable, "a rosim.BackdoorTable (from backdoor_table)")
         self.table = table
         first = LifecycleEvent(event) if event is not None else table.events[0]
         self.event = widgets.Dropdown(

@@ -29,6 +29,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rosim._bounds import check_type
 from rosim._errors import ConfigError, RosimError
 from rosim.cluster.dataloss import (
     _KIND_LABELS,
@@ -85,6 +86,8 @@ def plot_survival(table: SurvivalTable, title: str | None = None) -> Figure:
     Rows are the table's storage kinds, columns its events, in the table's
     order and with the labels of :meth:`SurvivalTable.rows`.
     """
+    check_type(table, "table", SurvivalTable, "a rosim.SurvivalTable (from survival_table)")
+    check_type(title, "title", (str, type(None)), "a str or None")
     head, *rows = table.rows()
     events, kinds = head[1:], [row[0] for row in rows]
     cells = {(event, row[0]): value for row in rows
@@ -113,7 +116,8 @@ def plot_story(story: AppStory | Sequence[AppStory], title: str | None = None) -
     Raises :class:`~rosim.ConfigError` unless given an AppStory or a non-empty
     sequence of them.
     """
-    stories = [story] if isinstance(story, AppStory) else list(story)
+    stories = [story] if isinstance(story, AppStory) else (
+        list(story) if isinstance(story, list | tuple) else [])
     if not stories or not all(isinstance(s, AppStory) for s in stories):
         raise ConfigError(f"story(={story!r}) must be an AppStory or a non-empty "
                           "sequence of them.")
@@ -191,6 +195,7 @@ def loss_summary(story: AppStory) -> str:
     >>> print(loss_summary(run_app_story(events=["crash"], requests=2)))
     Lost: 2 of 2 log lines and 2 of 2 data records (4 records in all).
     """
+    check_type(story, "story", AppStory, "a rosim.AppStory (from run_app_story)")
     final = story.steps[-1]
     written, lost = final.written, final.lost
     if not any(written.values()):

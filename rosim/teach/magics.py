@@ -37,6 +37,7 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from rosim._bounds import check_type
 from rosim._errors import ConfigError, RosimError
 from rosim.shell.console import RUNTIMES, Console, run_container
 from rosim.shell.result import Transcript
@@ -150,6 +151,9 @@ class Workbench:
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%rosim`` and ``%%rosim_sh`` (called by ``%load_ext rosim``)."""
     from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    check_type(ipython, "ipython", InteractiveShell, "an IPython shell (get_ipython())")
     from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
     bench = Workbench()

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from rosim._bounds import check_type
 from rosim.teach.probe import Capabilities, Comparison, ProbeResult
 
 if TYPE_CHECKING:
@@ -113,6 +114,8 @@ def _wrap(text: str, width: int) -> str:
 
 def plot_capabilities(caps: Capabilities, title: str | None = None) -> Figure:
     """Draw a path × setting grid: read-only / no permission / write, noexec / write + exec."""
+    check_type(caps, "caps", Capabilities, "a rosim.Capabilities (from compare_capabilities)")
+    check_type(title, "title", (str, type(None)), "a str or None")
     def cell(label: str, path: str) -> tuple[str, str]:
         result = caps.outcome(label, path)
         return CAPABILITY_COLOURS[result], result
@@ -124,6 +127,8 @@ def plot_capabilities(caps: Capabilities, title: str | None = None) -> Figure:
 
 def plot_comparison(comparison: Comparison, title: str | None = None) -> Figure:
     """Draw a path × setting grid: green where writable, blue for EROFS."""
+    check_type(comparison, "comparison", Comparison, "a rosim.Comparison (from compare)")
+    check_type(title, "title", (str, type(None)), "a str or None")
     def cell(label: str, path: str) -> tuple[str, str]:
         result = comparison.outcome(label, path)
         colour = OUTCOME_COLOURS.get(result, OUTCOME_COLOURS["other"])
@@ -138,6 +143,7 @@ def plot_comparison(comparison: Comparison, title: str | None = None) -> Figure:
 
 def plot_probe(result: ProbeResult, title: str | None = None) -> Figure:
     """Draw one probe as a column of coloured cells, one per path."""
+    check_type(result, "result", ProbeResult, "a rosim.ProbeResult (from probe_writes)")
     comparison = Comparison(tuple(r.path for r in result.rows), (result.container,),
                             {result.container: result})
     return plot_comparison(comparison, title)

@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rosim._bounds import check_items, check_type
 from rosim._errors import ConfigError
 from rosim.fs.kernel import kernel
 from rosim.fs.layers import Image
@@ -126,6 +127,13 @@ def _mount_of(path: str) -> str | None:
     return None
 
 
+def _checked_paths(paths: object) -> list[str]:
+    """``paths`` as a list of absolute container paths; else ConfigError."""
+    if isinstance(paths, str | bytes) or not isinstance(paths, Iterable):
+        raise ConfigError(f"paths(={paths!r:.60}) must be a list of absolute paths.")
+    return [container_path(p, field="paths item") for p in paths]
+
+
 def probe_writes(ctr: Container, paths: Iterable[str]) -> ProbeResult:
     """Try to create a file at each path (inside it, for a directory).
 
@@ -133,7 +141,8 @@ def probe_writes(ctr: Container, paths: Iterable[str]) -> ProbeResult:
     nothing behind in the container's upper layer. The container's event log
     records the attempts.
     """
-    checked = [container_path(p, field="paths item") for p in paths]
+    check_type(ctr, "ctr", Container, "a rosim.Container")
+    checked = _checked_paths(paths)
     outcomes = ctr.run(lambda: [_probe_one(p) for p in checked])
     rows = [ProbeRow(path, mount, result, message)
             for path, (result, message, mount) in zip(checked, outcomes, strict=True)]
@@ -216,6 +225,10 @@ class Comparison(_PathGrid):
 def compare_settings(image: Image, paths: Sequence[str],
                      settings: Sequence[Setting] | None = None) -> Comparison:
     """Probe ``paths`` in a fresh container of ``image`` under each setting."""
+    check_type(image, "image", Image, "a rosim.Image")
+    paths = _checked_paths(paths)
+    if settings is not None:
+        check_items(settings, "settings", Setting, "a list of rosim.Setting, or None")
     settings = list(settings) if settings is not None else standard_settings()
     labels = [s.label for s in settings]
     if len(set(labels)) != len(labels):
@@ -274,7 +287,8 @@ def probe_exec(ctr: Container, paths: Iterable[str]) -> dict[str, str]:
     the container's exec rules (``noexec`` mounts refuse it with EACCES), then
     removes it.
     """
-    checked = [container_path(p, field="paths item") for p in paths]
+    check_type(ctr, "ctr", Container, "a rosim.Container")
+    checked = _checked_paths(paths)
     return dict(zip(checked, ctr.run(lambda: [_drop_and_run(p) for p in checked]),
                     strict=True))
 
@@ -322,7 +336,11 @@ def compare_capabilities(image: Image, paths: Sequence[str] | None = None,
     """
     from rosim.fs.mounts import Bind, Volume
 
-    paths = list(paths) if paths is not None else [
+    check_type(image, "image", Image, "a rosim.Image")
+    volume = container_path(volume, field="volume")
+    if settings is not None:
+        check_items(settings, "settings", Setting, "a list of rosim.Setting, or None")
+    paths = _checked_paths(paths) if paths is not None else [
         "/", "/usr", "/etc", "/var/log", "/tmp", "/var/tmp", "/run", "/dev", "/dev/shm", volume]
     settings = list(settings) if settings is not None else capability_settings()
     results = {}

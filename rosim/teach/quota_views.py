@@ -25,6 +25,7 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rosim._bounds import check_type
 from rosim._errors import ConfigError
 from rosim.cluster.quota import (
     FIX_LIMIT,
@@ -64,7 +65,7 @@ def _runs(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun]) -> list[QuotaRu
         return [runs]
     if isinstance(runs, QuotaComparison):
         return list(runs.runs)
-    chosen = list(runs)
+    chosen = list(runs) if isinstance(runs, list | tuple) else []
     if not chosen or not all(isinstance(r, QuotaRun) for r in chosen):
         raise ConfigError(f"runs(={runs!r}) must be a QuotaRun, a QuotaComparison or a "
                           "non-empty sequence of QuotaRun.")
@@ -241,6 +242,7 @@ def quota_summary(run: QuotaRun) -> str:
     >>> quota_summary(quota_case("2Gi"))
     'Nobody was harmed: every write fitted and no pod was evicted.'
     """
+    check_type(run, "run", QuotaRun, "a rosim.QuotaRun (from quota_case)")
     harmed = [run.tenant(name) for name in run.harmed]
     if not harmed:
         return "Nobody was harmed: every write fitted and no pod was evicted."
