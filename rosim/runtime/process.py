@@ -35,8 +35,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["ProcessExit", "ProcessState", "current", "install", "process", "run_as_process",
-           "status_of"]
+__all__ = ["ProcessExit", "ProcessState", "current", "install", "once", "process",
+           "refuse_guarded", "run_as_process", "status_of", "wrap"]
 
 
 class ProcessExit(BaseException):  # noqa: N818 - like SystemExit, not an error
@@ -304,7 +304,8 @@ def _atexit_unregister(real: Callable[..., Any]) -> Callable[..., Any]:
     return unregister
 
 
-def _refuse_guarded(real: Callable[..., Any], qualname: str) -> Callable[..., Any]:
+def refuse_guarded(real: Callable[..., Any], qualname: str) -> Callable[..., Any]:
+    """``real`` refused with EPERM on a container thread, as it is everywhere else."""
     @functools.wraps(real)
     def refused(*args: Any, **kwargs: Any) -> Any:
         if not _guarded():
@@ -321,41 +322,55 @@ _NO_AUDIT_EVENT = (("posix", "mkfifo"), ("posix", "mknod"), ("os", "mkfifo"),
                    ("readline", "append_history_file"), ("posix", "register_at_fork"),
                    ("os", "register_at_fork"))
 
-_installed = False
-_install_lock = threading.Lock()
+def once(install: Callable[[], None]) -> Callable[[], None]:
+    """``install`` run on its first call only, whichever thread calls first.
+
+    Later calls return at once; a call made while the first is running waits
+    for it.
+    """
+    lock = threading.Lock()
+    done = False
+
+    @functools.wraps(install)
+    def first_call_only() -> None:
+        nonlocal done
+        if done:
+            return
+        with lock:
+            if done:
+                return
+            install()
+            done = True
+
+    return first_call_only
 
 
+def wrap(module: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]],
+         ) -> None:
+    """Replace ``module.name`` by ``make(real)``; nothing if it is missing or wrapped."""
+    real = getattr(module, name, None)
+    if real is not None and callable(real) and not hasattr(real, "__wrapped__"):
+        setattr(module, name, make(real))
+
+
+@once
 def install() -> None:
     """Wrap the process-wide functions once (see the module doc)."""
-    global _installed
-    if _installed:
-        return
-    with _install_lock:
-        if _installed:
-            return
-        import posix
+    import posix
 
-        for module in {os, posix}:
-            for name, make in (("_exit", _exit), ("abort", _abort), ("kill", _kill),
-                               ("killpg", _kill)):
-                real = getattr(module, name, None)
-                if real is not None and not hasattr(real, "__wrapped__"):
-                    setattr(module, name, make(real))
-        for name, make in (("raise_signal", _raise_signal), ("pthread_kill", _pthread_kill),
-                           ("signal", _signal), ("getsignal", _getsignal),
-                           ("alarm", _refuse_timer), ("setitimer", _refuse_timer)):
-            real = getattr(signal, name, None)
-            if real is not None and not hasattr(real, "__wrapped__"):
-                setattr(signal, name, make(real))
-        import _posixsubprocess  # noqa: F401 - loaded so that it is wrapped
+    for module in {os, posix}:
+        for name, make in (("_exit", _exit), ("abort", _abort), ("kill", _kill),
+                           ("killpg", _kill)):
+            wrap(module, name, make)
+    for name, make in (("raise_signal", _raise_signal), ("pthread_kill", _pthread_kill),
+                       ("signal", _signal), ("getsignal", _getsignal),
+                       ("alarm", _refuse_timer), ("setitimer", _refuse_timer)):
+        wrap(signal, name, make)
+    import _posixsubprocess  # noqa: F401 - loaded so that it is wrapped
 
-        for module_name, name in _NO_AUDIT_EVENT:
-            module = sys.modules.get(module_name)
-            if module is None:
-                continue
-            real = getattr(module, name, None)
-            if real is not None and not hasattr(real, "__wrapped__"):
-                setattr(module, name, _refuse_guarded(real, f"{module_name}.{name}"))
-        atexit.register = _atexit_register(atexit.register)  # type: ignore[assignment]
-        atexit.unregister = _atexit_unregister(atexit.unregister)  # type: ignore[assignment]
-        _installed = True
+    for module_name, name in _NO_AUDIT_EVENT:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            wrap(module, name, lambda real, q=f"{module_name}.{name}": refuse_guarded(real, q))
+    atexit.register = _atexit_register(atexit.register)  # type: ignore[assignment]
+    atexit.unregister = _atexit_unregister(atexit.unregister)  # type: ignore[assignment]

@@ -38,7 +38,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from rosim.runtime.process import _guarded
+from rosim.runtime.process import _guarded, once, refuse_guarded, wrap
 
 __all__ = ["forget", "install", "owned"]
 
@@ -137,19 +137,6 @@ def _closerange(real: Callable[..., Any]) -> Callable[..., Any]:
     return closerange
 
 
-def _refused(real: Callable[..., Any], qualname: str) -> Callable[..., Any]:
-    @functools.wraps(real)
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        if not _guarded():
-            return real(*args, **kwargs)
-        from rosim.fs.syscalls import HostAccessError
-
-        raise HostAccessError(errno.EPERM, f"{qualname}() is not simulated: inside a rosim "
-                              "container it would act on the notebook's own process, so it "
-                              "is refused")
-
-    return refused
-
 
 def _wrap_sockets() -> None:
     """Sockets: the same rule as ``posix``, for ``socket.socket(fileno=fd)`` and
@@ -183,7 +170,7 @@ def _wrap_sockets() -> None:
 
     socket.socket.__init__ = __init__  # type: ignore[method-assign]
     socket.socket._accept = _accept  # type: ignore[attr-defined]
-    _wrap(socket, "dup", _maker)
+    wrap(socket, "dup", _maker)
     real_pair = getattr(_socket, "socketpair", None)
     if real_pair is not None:
         @functools.wraps(real_pair)
@@ -228,47 +215,30 @@ def forget() -> None:
         _owned.clear()
 
 
-_installed = False
-_install_lock = threading.Lock()
-
-
-def _wrap(module: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]],
-          ) -> None:
-    real = getattr(module, name, None)
-    if real is not None and callable(real) and not hasattr(real, "__wrapped__"):
-        setattr(module, name, make(real))
-
-
+@once
 def install() -> None:
     """Wrap the functions once (see the module doc); idempotent."""
-    global _installed
-    if _installed:
-        return
-    with _install_lock:
-        if _installed:
-            return
-        import faulthandler
-        import posix
+    import faulthandler
+    import posix
 
-        for module in {os, posix}:
-            for name in _FD_MAKERS:
-                # os.open stays the builtin (the simulated os has its own); a real
-                # descriptor opened through it is simply not the code's to use.
-                if name != "dup" and not (name == "open" and module is os):
-                    _wrap(module, name, _maker)
-            for name in _FD_FUNCTIONS:
-                _wrap(module, name, _maker if name == "dup" else _user)
-            _wrap(module, "closerange", _closerange)
-            for name in _PROCESS_CALLS:
-                _wrap(module, name, lambda real, n=name: _refused(real, f"posix.{n}"))
-        _wrap_sockets()
-        _wrap_popen()
-        try:
-            # Imported now so that its history writers are wrapped (process.install)
-            # before container code could import it first, out of their reach.
-            import readline  # noqa: F401
-        except ImportError:  # pragma: no cover - Python built without it
-            pass
-        for name in _FAULTHANDLER:
-            _wrap(faulthandler, name, lambda real, n=name: _refused(real, f"faulthandler.{n}"))
-        _installed = True
+    for module in {os, posix}:
+        for name in _FD_MAKERS:
+            # os.open stays the builtin (the simulated os has its own); a real
+            # descriptor opened through it is simply not the code's to use.
+            if name != "dup" and not (name == "open" and module is os):
+                wrap(module, name, _maker)
+        for name in _FD_FUNCTIONS:
+            wrap(module, name, _maker if name == "dup" else _user)
+        wrap(module, "closerange", _closerange)
+        for name in _PROCESS_CALLS:
+            wrap(module, name, lambda real, n=name: refuse_guarded(real, f"posix.{n}"))
+    _wrap_sockets()
+    _wrap_popen()
+    try:
+        # Imported now so that its history writers are wrapped (process.install)
+        # before container code could import it first, out of their reach.
+        import readline  # noqa: F401
+    except ImportError:  # pragma: no cover - Python built without it
+        pass
+    for name in _FAULTHANDLER:
+        wrap(faulthandler, name, lambda real, n=name: refuse_guarded(real, f"faulthandler.{n}"))
