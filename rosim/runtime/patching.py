@@ -585,9 +585,7 @@ def run_process(ns: Namespace, uid: int, gid: int, func: Callable[..., Any],
     entered = k.entered(ns)
     entered.__enter__()
     try:
-        helpers.set_uid(uid)
-        helpers.set_gid(gid)
-        tempfile.tempdir = None
+        _become(uid, gid)
         opened = open_file_ids(k)
         result: Any = None
         try:
@@ -601,11 +599,23 @@ def run_process(ns: Namespace, uid: int, gid: int, func: Callable[..., Any],
             close_leftovers(k, opened, result)
         return result
     finally:
-        if abandoned():
-            # A new worker owns the kernel and the patches now: touch nothing.
-            _LEFT_BEHIND.append(entered)
-        else:
-            entered.__exit__(None, None, None)
+        _leave(entered)
+
+
+def _become(uid: int, gid: int) -> None:
+    """The process starting acts as ``uid``/``gid`` with the default temporary directory."""
+    helpers.set_uid(uid)
+    helpers.set_gid(gid)
+    tempfile.tempdir = None
+
+
+def _leave(entered: Any) -> None:
+    """The process ended: leave its namespace (``entered``), unless the worker was abandoned."""
+    if abandoned():
+        # A new worker owns the kernel and the patches now: touch nothing.
+        _LEFT_BEHIND.append(entered)
+    else:
+        entered.__exit__(None, None, None)
 
 
 def _builtins_back() -> None:
@@ -631,16 +641,11 @@ def inside(ns: Namespace, uid: int = 0, gid: int = 0) -> Iterator[Patcher]:
         entered = k.entered(ns)
         entered.__enter__()
         try:
-            helpers.set_uid(uid)
-            helpers.set_gid(gid)
-            tempfile.tempdir = None
+            _become(uid, gid)
             with process_logging():
                 yield patcher
         finally:
-            if abandoned():
-                _LEFT_BEHIND.append(entered)
-            else:
-                entered.__exit__(None, None, None)
+            _leave(entered)
 
 
 def abandoned() -> bool:
