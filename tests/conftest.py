@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from contextlib import contextmanager
 
 import pytest
 
@@ -36,6 +37,15 @@ def started(profile: str, image: rosim.Image, *, read_only: bool = False,
     ctr = rt.create(image, name="t", mounts=list(mounts), read_only=container_read_only)
     ctr.start()
     return ctr
+
+
+@contextmanager
+def started_fedora(name: str):
+    """A started Podman container of the built-in fedora image, stopped after the block."""
+    ctr = rosim.Runtime("podman").create(rosim.Image.builtin("fedora"), name=name)
+    ctr.start()
+    yield ctr
+    ctr.stop()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ import pytest
 
 import rosim
 from rosim.runtime import patching
+from tests.conftest import started_fedora
 
 GUARD = rosim.host_guard()
 
@@ -75,10 +76,8 @@ def ctrl_c():
 
 @pytest.fixture()
 def ctr():
-    c = rosim.Runtime("podman").create(rosim.Image.builtin("fedora"), name="adv")
-    c.start()
-    yield c
-    c.stop()
+    with started_fedora("adv") as c:
+        yield c
 
 
 @pytest.fixture()

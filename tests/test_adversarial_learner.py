@@ -19,14 +19,13 @@ import pytest
 
 import rosim
 from rosim.runtime import patching
+from tests.conftest import started_fedora
 
 
 @pytest.fixture()
 def ctr():
-    c = rosim.Runtime("podman").create(rosim.Image.builtin("fedora"), name="learner")
-    c.start()
-    yield c
-    c.stop()
+    with started_fedora("learner") as c:
+        yield c
     assert patching._is_clean()
 
 

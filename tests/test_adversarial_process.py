@@ -21,14 +21,13 @@ import pytest
 
 import rosim
 from rosim.runtime import patching
+from tests.conftest import started_fedora
 
 
 @pytest.fixture()
 def ctr():
-    c = rosim.Runtime("podman").create(rosim.Image.builtin("fedora"), name="adv-proc")
-    c.start()
-    yield c
-    c.stop()
+    with started_fedora("adv-proc") as c:
+        yield c
 
 
 @pytest.fixture()
