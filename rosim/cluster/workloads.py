@@ -87,14 +87,6 @@ class Workload:
         return f"<Workload {self.key}>"
 
     # ------------------------------------------------------------ controllers
-    def reconcile(self, cluster: Cluster, gone: str | None = None) -> list[Pod]:
-        """Create the pods that are missing; return them.
-
-        ``gone`` names the pod whose deletion woke the controller: a
-        StatefulSet then looks at that ordinal only.
-        """
-        return self._reconcile(cluster, self.ordinal(gone))
-
     def ordinal(self, pod_name: str | None) -> int | None:
         """The StatefulSet ordinal of ``pod_name`` (None for other kinds or names)."""
         if pod_name is None or self.spec.kind is not WorkloadKind.STATEFUL_SET:
