@@ -19,7 +19,8 @@ from typing import Any
 
 from rosim._errors import ConfigError
 
-__all__ = ["INT64_MAX", "RosimEnum", "check_int", "check_items", "check_number", "check_type"]
+__all__ = ["INT64_MAX", "RosimEnum", "check_int", "check_items", "check_number", "check_seq",
+           "check_type"]
 
 INT64_MAX = 2**63 - 1
 """The largest size or count a kernel (or Kubernetes' quantities) can hold."""
@@ -58,6 +59,14 @@ def check_items(value: object, field: str, item_type: type | tuple[type, ...],
     if not isinstance(value, list | tuple) or not all(isinstance(v, item_type) for v in value):
         raise ConfigError(f"{field}(={value!r:.60}) must be {what}.")
     return tuple(value)
+
+
+def check_seq(value: object, field: str, what: str = "a list") -> list[Any]:
+    """``value`` as a list if it is a list or tuple (not a str, which would be taken
+    character by character); else ConfigError saying it must be ``what``."""
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{field}(={value!r:.60}) must be {what}.")
+    return list(value)
 
 
 class RosimEnum(StrEnum):

@@ -55,12 +55,18 @@ def _short(value: Any) -> str:
 CONTENT = re.compile(r"line \d+|offset \d+|unknown field|document \d+|strict decoding")
 
 
+#: Parameters named as ``rosim check`` names the option that gives them.
+CLI_NAMES = {"diffs": "--diff", "python": "--python", "images": "--image-tar"}
+
+
 def _names_a_parameter(message: str, kwargs: dict[str, Any]) -> bool:
     """Does ``message`` name a parameter, or show a bad value as ``field(=value)``?"""
     for name, value in kwargs.items():
-        if re.search(rf"\b{re.escape(name.rstrip('_'))}\b", message):
+        if re.search(rf"\b{re.escape(name.rstrip('_'))}\b", message) or (
+                name in CLI_NAMES and CLI_NAMES[name] in message):
             return True
-        if f"(={_short(value)}" in message:
+        items = [value, *value] if isinstance(value, list) else [value]
+        if any(f"(={_short(v)}" in message for v in items):
             return True
         if isinstance(value, str) and value and message.startswith(f"{value}: "):
             return True  # a file named by its path, as the shell names it
@@ -71,10 +77,10 @@ def _call(obj: Callable[..., Any], kwargs: dict[str, Any]) -> str | None:
     """None when the call worked or failed cleanly; else what went wrong."""
     import matplotlib.pyplot as plt
 
-    positional = [kwargs[p.name] for p in _params(obj) if p.kind is not p.KEYWORD_ONLY
-                  and p.name in kwargs]
-    keywords = {p.name: kwargs[p.name] for p in _params(obj) if p.kind is p.KEYWORD_ONLY
-                and p.name in kwargs}
+    params = {p.name: p for p in _params(obj)}
+    positional = [kwargs[n] for n, p in params.items() if p.kind is p.POSITIONAL_ONLY]
+    keywords = {n: kwargs[n] for n, p in params.items() if p.kind is not p.POSITIONAL_ONLY
+                and n in kwargs}
     try:
         obj(*positional, **keywords)
     except rosim.RosimError as exc:
@@ -103,6 +109,106 @@ def test_required_parameters_refuse_bad_values():
                 if problem:
                     failures.append(f"{name}({param.name}={_short(bad)}): {problem}")
     assert calls > 500
+    assert not failures, "\n".join(failures)
+
+
+#: Records rosim builds and returns (results, events, table rows): only the
+#: required-parameter sweep above calls them.
+RECORDS = {"AppStep", "AppStory", "Applied", "Attack", "BackdoorTable", "Capabilities",
+           "Change", "CheckReport", "ClusterEvent", "Comparison", "ContainerStatus",
+           "ExecResult", "FsEvent", "HardeningVerdict", "HostsRedirect", "IgnoredObject",
+           "Layer", "MountEntry", "Node", "NodeDisk", "NodeImage", "PersistentVolume", "Pod",
+           "PodTemplate", "PodUsage", "ProbeResult", "ProbeRow", "QuotaComparison",
+           "QuotaEvent", "QuotaRun", "QuotaSample", "SurvivalTable", "TenantResult",
+           "TerminatedState", "Transcript", "Verdict",
+           # made by Runtime.create and Container.open_writer, not by hand
+           "Container", "SizeWriter"}
+
+
+@pytest.fixture(scope="module")
+def valid() -> dict[str, dict[str, Any]]:
+    """Good values for the required parameters of the callables with more than one."""
+    image = rosim.Image.builtin("busybox")
+    ctr = rosim.Runtime("podman").create(image, name="inputs")
+    ctr.start()
+    cluster = rosim.Cluster(nodes=1)
+    story = rosim.run_app_story(events=["crash"], requests=2)
+    table = rosim.backdoor_table(["drop-tmp"], ["read-write"], ["restart"])
+    run = rosim.quota_case("2Gi")
+    probe = rosim.probe_writes(ctr, ["/tmp"])
+    comparison = rosim.Comparison(("/tmp",), (probe.container,), {probe.container: probe})
+    tenant = rosim.QuotaTenant("t", "/var/tmp/f", rate="1Mi", writes="1Mi")
+    pod = rosim.PodSpec.from_manifest({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    caps = rosim.compare_capabilities(image, ["/tmp"], rosim.capability_settings()[:1])
+    return {
+        "BackdoorSetting": {"label": "s", "profile": "podman"},
+        "BackdoorViewer": {"table": table}, "backdoor_viewer": {"table": table},
+        "Bind": {"source": rosim.Volume("v"), "destination": "/data"},
+        "ClaimSpec": {"name": "c", "storage": 1024},
+        "ConfigMapSpec": {"name": "c"},
+        "Console": {"container": ctr}, "ShellSession": {"container": ctr},
+        "Terminal": {"container": ctr}, "terminal": {"container": ctr},
+        "Image": {"name": "i"},
+        "Implant": {"path": "/tmp/x", "content": "x"},
+        "PersistentVolumeSpec": {"name": "pv", "capacity": 1024},
+        "PodSpec": {"name": "p", "containers": pod.containers},
+        "PriorityClassSpec": {"name": "p", "value": 1},
+        "QuotaTenant": {"name": "t", "path": "/var/tmp/f", "rate": "1Mi"},
+        "Runtime": {"profile": "podman"},
+        "Setting": {"label": "s", "profile": "podman"},
+        "StorageClassSpec": {"name": "s", "provisioner": "rancher.io/local-path"},
+        "Technique": {"key": "k", "attack_id": "T1", "name": "n", "label": "l",
+                      "trigger": rosim.Trigger(next(iter(rosim.Trigger)).value)},
+        "Tmpfs": {"destination": "/tmp"},
+        "Volume": {"name": "v"},
+        "WorkloadSpec": {"kind": "Deployment", "name": "w", "template": pod},
+        "check_manifests": {"manifests": "apiVersion: v1\nkind: ConfigMap\nmetadata: "
+                                         "{name: c}\n"},
+        "compare_capabilities": {"image": image, "paths": ["/tmp"],
+                                 "settings": rosim.capability_settings()[:1]},
+        "compare_settings": {"image": image, "paths": ["/tmp"],
+                             "settings": rosim.standard_settings()[:1]},
+        "image_from_tar": {"source": "/nonexistent.tar"},
+        "node_images": {"cluster": cluster, "node_name": "node-1"},
+        "parse_quantity": {"value": "1Gi"}, "parse_size": {"value": "1g"},
+        "plot_backdoors": {"table": table}, "plot_capabilities": {"caps": caps},
+        "plot_comparison": {"comparison": comparison}, "plot_probe": {"result": probe},
+        "plot_node_space": {"runs": run}, "plot_quota_usage": {"runs": run},
+        "plot_story": {"story": story}, "plot_survival": {"table": rosim.survival_table(
+            ["crash"])},
+        "probe_exec": {"ctr": ctr, "paths": ["/tmp"]},
+        "probe_writes": {"ctr": ctr, "paths": ["/tmp"]},
+        "run_attack": {"technique_key": "drop-tmp", "setting": "read-write",
+                       "event": "restart"},
+        "run_container": {"image": "busybox", "hosts": {}},
+        "run_quota_scenario": {"tenants": [tenant], "duration": 10.0},
+        "run_app_story": {"events": ["crash"], "requests": 1, "nodes": 1},
+        "backdoor_table": {"techniques_": ["drop-tmp"], "settings": ["read-write"],
+                           "events": ["restart"]},
+        "survival_table": {"events": ["crash"]},
+    }
+
+
+def test_every_parameter_refuses_bad_values(valid):
+    """Each parameter of each public callable bad, the others good: a clean error."""
+    failures = []
+    calls = 0
+    for name, obj in _callables():
+        if name in RECORDS:
+            continue
+        params = _params(obj)
+        good = valid.get(name, {p.name: None for p in params if p.default is p.empty})
+        for param in params:
+            for bad in BAD:
+                if param.default is not param.empty and bad is param.default:
+                    continue  # the default is a good value
+                calls += 1
+                problem = _call(obj, good | {param.name: bad})
+                if problem:
+                    failures.append(f"{name}({param.name}={_short(bad)}): {problem}")
+    assert calls > 1000
     assert not failures, "\n".join(failures)
 
 

@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rosim._bounds import check_int, check_number
+from rosim._bounds import INT64_MAX, check_int, check_number
 from rosim._errors import ConfigError, LifecycleError
 from rosim.cluster.images import ImageGCPolicy
 from rosim.cluster.kubelet import BYTES_PER_INODE
@@ -149,6 +149,7 @@ class Cluster:
                 raise ConfigError(f"nodes(={nodes!r}) names a node twice.")
         else:
             raise ConfigError(f"nodes(={nodes!r}) must be a count or a list of names.")
+        check_int(seed, "seed", low=-INT64_MAX - 1)
         disk_size = parse_quantity(disk, field="disk") if disk is not None else None
         #: The cluster's network storage (network PersistentVolumes), shared by its nodes.
         self.network: dict[str, Any] = {}
@@ -162,6 +163,8 @@ class Cluster:
             # An ext4 node disk: one inode per 16 KiB unless ``inodes`` says otherwise.
             node.runtime.disk.inodes = inodes or max(
                 node.runtime.disk.limit()[0] // BYTES_PER_INODE, 1)
+        if images is not None and not isinstance(images, Mapping):
+            raise ConfigError(f"images(={images!r:.60}) must be a dict of name to rosim.Image.")
         self.images: dict[str, Image] = dict(images or {})
         self.volumes: dict[str, PersistentVolume] = {}
         #: PersistentVolumeClaims: claim name -> bound PersistentVolume name ("" if Pending).

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rosim._bounds import RosimEnum, check_int
+from rosim._bounds import RosimEnum, check_int, check_seq, check_type
 from rosim._errors import ConfigError
 from rosim.cluster.cluster import Cluster
 
@@ -229,7 +229,8 @@ def _probe_survival(event: PodEvent, kind: StorageKind) -> Survival:
 
 def survival_table(events: Sequence[str] | None = None) -> SurvivalTable:
     """Run each event on a pod that wrote a file to every kind of storage."""
-    chosen = tuple(parse_event(e) for e in events) if events is not None else tuple(PodEvent)
+    chosen = (tuple(parse_event(e) for e in check_seq(events, "events", "a list of events"))
+              if events is not None else tuple(PodEvent))
     kinds = (StorageKind.LAYER, StorageKind.TMPFS) + _PROBE_KINDS[1:]
     cells = {(kind, event): _probe_survival(event, kind) for event in chosen for kind in kinds}
     return SurvivalTable(kinds, chosen, cells)
@@ -244,6 +245,7 @@ def app_manifest(logs: str = "layer", data: str = "layer", read_only: bool = Fal
     ``pvc``, ``pvc-local`` or ``stdout``; ``data``: the same but ``stdout``.
     ``read_only`` sets ``readOnlyRootFilesystem: true``.
     """
+    check_type(read_only, "read_only", bool, "a bool")
     log_kind, data_kind = _kind(logs, "logs"), _kind(data, "data")
     if data_kind is StorageKind.STDOUT or data_kind is StorageKind.TMPFS:
         raise ConfigError(f"data(={data!r}) must be a place files can be kept.")
@@ -356,7 +358,8 @@ def run_app_story(logs: str = "layer", data: str = "layer",
                   nodes: int = 3) -> AppStory:
     """Deploy ``logapp``, serve ``requests`` before each event, count what survives."""
     check_int(requests, "requests", high=10_000)
-    chosen = [parse_event(e) for e in events]
+    check_type(read_only, "read_only", bool, "a bool")
+    chosen = [parse_event(e) for e in check_seq(events, "events", "a list of events")]
     log_kind = _kind(logs, "logs")
     cluster = Cluster(nodes=nodes, seed=seed)
     _prepare_claims(cluster, {"logs": log_kind, "data": _kind(data, "data")}, "node-1")

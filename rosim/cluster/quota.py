@@ -271,8 +271,8 @@ def quota_tenants(writes: int | str = "20Gi", where: str = "layer", *, read_only
       requests 1Gi of ``ephemeral-storage``.
     """
     target = {"layer": f"{CACHE_DIR}/cache.bin", "pvc": f"{CLAIM_PATH}/cache.bin"}
-    if where not in target:
-        raise ConfigError(f"where(={where!r}) must be 'layer' or 'pvc'.")
+    if not isinstance(where, str) or where not in target:
+        raise ConfigError(f"where(={where!r:.60}) must be 'layer' or 'pvc'.")
     a = QuotaTenant("tenant-a", target[where], rate="200Mi", writes=writes, priority=1000,
                     quota="1Gi", read_only=read_only, limit=limit)
     b = QuotaTenant("tenant-b", "/var/tmp/report.csv", rate="5Mi")
@@ -523,6 +523,9 @@ def _default_label(tenants: Sequence[QuotaTenant], overlay_size: int | str | Non
 def _protections(protections: Iterable[str | QuotaProtection]) -> frozenset[QuotaProtection]:
     if isinstance(protections, str):
         protections = [protections]
+    if not isinstance(protections, Iterable):
+        raise ConfigError(f"protections(={protections!r:.60}) must be a list of "
+                          "QuotaProtection values.")
     chosen = set()
     for p in protections:
         try:
@@ -546,6 +549,9 @@ def quota_case(writes: int | str = "20Gi", where: str = "layer",
     ``unused_images`` (reference -> size) are left on the node by earlier
     pods (see :func:`run_quota_scenario`).
     """
+    if unused_images is not None and not isinstance(unused_images, Mapping):
+        raise ConfigError(f"unused_images(={unused_images!r:.60}) must be a dict of "
+                          "image reference to size.")
     chosen = _protections(protections)
     tenants = quota_tenants(writes, where, read_only=QuotaProtection.READ_ONLY_ROOT in chosen,
                             limit=limit if QuotaProtection.EPHEMERAL_STORAGE_LIMIT in chosen

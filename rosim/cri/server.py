@@ -66,6 +66,13 @@ class CrioServer:
     def __init__(self, read_only: bool | None = None, *, config: str | os.PathLike | None = None,
                  env: Mapping[str, str] | None = None, base: str | os.PathLike | None = None,
                  images: Mapping[str, Image] | None = None) -> None:
+        for name, value in (("config", config), ("base", base)):
+            if value is not None and (not isinstance(value, str | os.PathLike)
+                                      or not str(value) or "\x00" in str(value)):
+                raise ConfigError(f"{name}(={value!r:.60}) must be a path or None.")
+        for name, value in (("env", env), ("images", images)):
+            if value is not None and not isinstance(value, Mapping):
+                raise ConfigError(f"{name}(={value!r:.60}) must be a dict or None.")
         self.base = Path(base) if base is not None else None
         settings = CrioConfig()
         if config is not None:
@@ -73,7 +80,8 @@ class CrioServer:
         flag = settings.read_only
         env_value = (env or {}).get("CONTAINER_READ_ONLY")
         if env_value is not None:
-            if env_value.lower() not in ("true", "false", "1", "0"):
+            if not isinstance(env_value, str) or env_value.lower() not in (
+                    "true", "false", "1", "0"):
                 raise CriConfigError(f"CONTAINER_READ_ONLY(={env_value!r}) must be true or false.")
             flag = env_value.lower() in ("true", "1")
         if read_only is not None:
@@ -366,6 +374,10 @@ def replay_demo(read_only: bool = True, command: str = "dnf install nc") -> Host
     the Fedora container with crictl, opens a shell in it and runs
     ``command``.
     """
+    if not isinstance(read_only, bool):
+        raise ConfigError(f"read_only(={read_only!r:.60}) must be a bool.")
+    if not isinstance(command, str) or "\x00" in command:
+        raise ConfigError(f"command(={command!r:.60}) must be a str without NUL bytes.")
     term = HostTerminal()
     term.run("crio --read-only" if read_only else "crio")
     term.run("POD=$(crictl runp sandbox_config.json)")

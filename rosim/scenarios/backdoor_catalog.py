@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from rosim._bounds import RosimEnum
+from rosim._bounds import RosimEnum, check_seq
 from rosim._errors import ConfigError
 from rosim.fs.layers import Image
 from rosim.fs.paths import container_path
@@ -138,7 +138,8 @@ class Technique:
                     "single quotes."
                 )
         object.__setattr__(self, "trigger", Trigger(self.trigger))
-        object.__setattr__(self, "implants", tuple(self.implants))
+        object.__setattr__(self, "implants", tuple(check_seq(
+            self.implants, "Technique implants", "a list of Implant")))
         for i, implant in enumerate(self.implants):
             if not isinstance(implant, Implant):
                 raise ConfigError(f"Technique implants[{i}](={implant!r}) must be an Implant.")

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from rosim._bounds import RosimEnum
+from rosim._bounds import RosimEnum, check_seq, check_type
 from rosim._errors import ConfigError, RosimError
 from rosim.fs.layers import Image
 from rosim.fs.mounts import Bind, Tmpfs, Volume
@@ -136,9 +136,9 @@ class BackdoorSetting:
     def __post_init__(self) -> None:
         if not isinstance(self.label, str) or not self.label:
             raise ConfigError(f"BackdoorSetting label(={self.label!r}) must be a non-empty str.")
-        if isinstance(self.mounts, Tmpfs | Bind) or isinstance(self.empty_dirs, str):
-            raise ConfigError(f"BackdoorSetting {self.label!r}: mounts and empty_dirs must be "
-                              "sequences, not a single mount or path.")
+        for name in ("mounts", "empty_dirs"):
+            check_seq(getattr(self, name), f"BackdoorSetting {name}",
+                      "a list (not a single mount or path)")
         object.__setattr__(self, "mounts", tuple(self.mounts))
         for i, mount in enumerate(self.mounts):
             if not isinstance(mount, Tmpfs | Bind):
@@ -541,14 +541,18 @@ def backdoor_table(techniques_: Sequence[str | Technique] | None = None,
                    events: Sequence[str | LifecycleEvent] | None = None, *,
                    image: Image | None = None) -> BackdoorTable:
     """Run every technique under every setting and event (all of each by default)."""
-    techs = tuple(technique(t) for t in (techniques_ if techniques_ is not None
-                                         else techniques()))
-    chosen = tuple(backdoor_setting(s) for s in (settings if settings is not None
+    techs = tuple(technique(t) for t in (check_seq(techniques_, "techniques_")
+                                         if techniques_ is not None else techniques()))
+    chosen = tuple(backdoor_setting(s) for s in (check_seq(settings, "settings")
+                                                 if settings is not None
                                                  else backdoor_settings()))
     labels = [s.label for s in chosen]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"settings labels(={labels!r}) must be unique.")
-    evs = tuple(_event(e) for e in (events if events is not None else LifecycleEvent))
+    evs = tuple(_event(e) for e in (check_seq(events, "events") if events is not None
+                                    else LifecycleEvent))
+    if image is not None:
+        check_type(image, "image", Image, "a rosim.Image or None")
     image = image if image is not None else shop_image()
     runs = {(t.key, s.label): _attacks(t, s, evs, image) for t in techs for s in chosen}
     attacks = tuple(runs[t.key, s.label][e] for t in techs for s in chosen for e in evs)

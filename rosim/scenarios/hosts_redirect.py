@@ -85,7 +85,7 @@ def run_hosts_redirect(event: str = "crash") -> HostsRedirect:
     from rosim.cluster.dataloss import deployment
     from rosim.scenarios.backdoor_catalog import shop_image
 
-    if event not in HOSTS_EVENTS:
+    if not isinstance(event, str) or event not in HOSTS_EVENTS:
         raise ConfigError(f"event(={event!r}) must be one of "
                           + ", ".join(repr(e) for e in HOSTS_EVENTS) + ".")
     cluster = Cluster(nodes=2, read_only=True, images={"shop:1.0": shop_image()})

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rosim._bounds import check_items, check_type
+from rosim.fs.layers import Image
 from rosim.scenarios.backdoor_catalog import techniques
 from rosim.scenarios.backdoors import (
     Attack,
@@ -25,12 +26,19 @@ from rosim.scenarios.backdoors import (
     backdoor_settings,
     run_attack,
 )
-from rosim.teach.plots import INK, MAX_WIDTH_IN, MIN_FONT_PT, PALETTE, _wrap, notebook_figure
+from rosim.teach.plots import (
+    INK,
+    MAX_WIDTH_IN,
+    MIN_FONT_PT,
+    PALETTE,
+    _wrap,
+    check_title,
+    notebook_figure,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from rosim.fs.layers import Image
 
 __all__ = ["BACKDOOR_COLOURS", "AttackPanel", "BackdoorViewer", "backdoor_viewer",
            "plot_backdoors"]
@@ -59,7 +67,7 @@ def plot_backdoors(table: BackdoorTable, events: Sequence[str | LifecycleEvent] 
     check_type(table, "table", BackdoorTable, "a rosim.BackdoorTable (from backdoor_table)")
     if events is not None:
         check_items(events, "events", str, "a list of event names, or None")
-    check_type(title, "title", (str, type(None)), "a str or None")
+    check_title(title)
     chosen = [LifecycleEvent(e) for e in (events if events is not None else table.events)]
     n_t, n_s = len(table.techniques), len(table.settings)
     width = min(MAX_WIDTH_IN, 1.05 * n_s + 3.4)
@@ -149,6 +157,8 @@ class AttackPanel:
     def __init__(self, image: Image | None = None) -> None:
         import ipywidgets as widgets
 
+        if image is not None:
+            check_type(image, "image", Image, "a rosim.Image or None")
         self.image = image
         self.result: Attack | None = None
         self.technique = widgets.Dropdown(

@@ -29,7 +29,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rosim._bounds import check_type
+from rosim._bounds import check_seq, check_type
 from rosim._errors import ConfigError, RosimError
 from rosim.cluster.dataloss import (
     _KIND_LABELS,
@@ -40,7 +40,14 @@ from rosim.cluster.dataloss import (
     parse_event,
     run_app_story,
 )
-from rosim.teach.plots import MAX_WIDTH_IN, MIN_FONT_PT, PALETTE, grid_figure, notebook_figure
+from rosim.teach.plots import (
+    MAX_WIDTH_IN,
+    MIN_FONT_PT,
+    PALETTE,
+    check_title,
+    grid_figure,
+    notebook_figure,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -87,7 +94,7 @@ def plot_survival(table: SurvivalTable, title: str | None = None) -> Figure:
     order and with the labels of :meth:`SurvivalTable.rows`.
     """
     check_type(table, "table", SurvivalTable, "a rosim.SurvivalTable (from survival_table)")
-    check_type(title, "title", (str, type(None)), "a str or None")
+    check_title(title)
     head, *rows = table.rows()
     events, kinds = head[1:], [row[0] for row in rows]
     cells = {(event, row[0]): value for row in rows
@@ -116,6 +123,7 @@ def plot_story(story: AppStory | Sequence[AppStory], title: str | None = None) -
     Raises :class:`~rosim.ConfigError` unless given an AppStory or a non-empty
     sequence of them.
     """
+    check_title(title)
     stories = [story] if isinstance(story, AppStory) else (
         list(story) if isinstance(story, list | tuple) else [])
     if not stories or not all(isinstance(s, AppStory) for s in stories):
@@ -236,7 +244,8 @@ class DataLossExplorer:
                  requests: int = 10) -> None:
         import ipywidgets as w
 
-        chosen = {parse_event(e) for e in events}
+        check_type(read_only, "read_only", bool, "a bool")
+        chosen = {parse_event(e) for e in check_seq(events, "events", "a list of events")}
         story = run_app_story(logs, data, [e.value for e in PodEvent if e in chosen],
                               requests=requests, read_only=read_only)
         self.requests = requests

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rosim._bounds import check_type
+from rosim._errors import ConfigError
 from rosim.teach.probe import Capabilities, Comparison, ProbeResult
 
 if TYPE_CHECKING:
@@ -112,10 +113,16 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
+def check_title(title: object) -> None:
+    """Raise ConfigError unless ``title`` is None or a str without NUL bytes."""
+    if title is not None and (not isinstance(title, str) or "\x00" in title):
+        raise ConfigError(f"title(={title!r:.60}) must be a str without NUL bytes, or None.")
+
+
 def plot_capabilities(caps: Capabilities, title: str | None = None) -> Figure:
     """Draw a path × setting grid: read-only / no permission / write, noexec / write + exec."""
     check_type(caps, "caps", Capabilities, "a rosim.Capabilities (from compare_capabilities)")
-    check_type(title, "title", (str, type(None)), "a str or None")
+    check_title(title)
     def cell(label: str, path: str) -> tuple[str, str]:
         result = caps.outcome(label, path)
         return CAPABILITY_COLOURS[result], result
@@ -128,7 +135,7 @@ def plot_capabilities(caps: Capabilities, title: str | None = None) -> Figure:
 def plot_comparison(comparison: Comparison, title: str | None = None) -> Figure:
     """Draw a path × setting grid: green where writable, blue for EROFS."""
     check_type(comparison, "comparison", Comparison, "a rosim.Comparison (from compare)")
-    check_type(title, "title", (str, type(None)), "a str or None")
+    check_title(title)
     def cell(label: str, path: str) -> tuple[str, str]:
         result = comparison.outcome(label, path)
         colour = OUTCOME_COLOURS.get(result, OUTCOME_COLOURS["other"])
@@ -144,6 +151,7 @@ def plot_comparison(comparison: Comparison, title: str | None = None) -> Figure:
 def plot_probe(result: ProbeResult, title: str | None = None) -> Figure:
     """Draw one probe as a column of coloured cells, one per path."""
     check_type(result, "result", ProbeResult, "a rosim.ProbeResult (from probe_writes)")
+    check_title(title)
     comparison = Comparison(tuple(r.path for r in result.rows), (result.container,),
                             {result.container: result})
     return plot_comparison(comparison, title)

@@ -37,7 +37,13 @@ from rosim.cluster.quota import (
     quota_case,
 )
 from rosim.fs.sizes import format_size
-from rosim.teach.plots import IDENTITY_COLOURS, MAX_WIDTH_IN, MIN_FONT_PT, notebook_figure
+from rosim.teach.plots import (
+    IDENTITY_COLOURS,
+    MAX_WIDTH_IN,
+    MIN_FONT_PT,
+    check_title,
+    notebook_figure,
+)
 from rosim.teach.plots import _wrap as wrap_label
 
 if TYPE_CHECKING:
@@ -99,6 +105,7 @@ def plot_quota_usage(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    check_title(title)
     chosen = _runs(runs)
     fig = notebook_figure(figsize=(min(MAX_WIDTH_IN, 1.6 * len(chosen) + 1.8), 6.8))
     ax = fig.add_subplot()
@@ -176,6 +183,7 @@ def plot_node_space(runs: QuotaRun | QuotaComparison | Sequence[QuotaRun],
     """
     from matplotlib.lines import Line2D
 
+    check_title(title)
     chosen = _runs(runs)
     fig = notebook_figure(figsize=(MAX_WIDTH_IN, 4.6 + 0.25 * len(chosen)))
     ax = fig.add_subplot()
