@@ -7,7 +7,7 @@ import os
 import posixpath
 import shutil
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import rosim
@@ -246,6 +246,7 @@ def _snapshot():
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=OPS)
+@example(ops=[("rmtree", "/etc", "/etc"), ("mkdir", "/etc/passwd", "/etc")])
 def test_overlay_matches_a_plain_filesystem(demo_image, ops):
     """Any sequence of operations: the merged view equals a plain file system's,
     the image is never changed, and diff() accounts for every difference."""
@@ -282,7 +283,8 @@ def test_overlay_matches_a_plain_filesystem(demo_image, ops):
     for path, content in merged.items():
         entry = demo_image.tree.entry(path)
         if entry is not None and entry.kind == "file" and content != entry.data:
-            assert changes.get(path) == "C", path
+            # podman diff lists a directory that replaced an image file as D.
+            assert changes.get(path) == ("D" if content is None else "C"), path
 
 
 def _ancestors(path):
