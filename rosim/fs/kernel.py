@@ -39,6 +39,7 @@ from pyfakefs.fake_file import FakeDirectory, FakeFile
 from pyfakefs.fake_filesystem import FakeFilesystem
 from pyfakefs.helpers import is_root, make_string_path, to_string
 
+from rosim.fs.devices import is_device
 from rosim.fs.mounts import FsType
 from rosim.fs.namespace import Device, MountEntry, Namespace
 from rosim.fs.nodes import clone, prototype
@@ -710,25 +711,39 @@ class Kernel(FakeFilesystem):
         return hit
 
     def open_syscall(self, path: Any, can_write: bool, must_exist: bool,
-                     must_not_exist: bool, action: Callable[[], Any], detail: str) -> Any:
-        """``open``: EROFS for write access or creation on a read-only mount."""
+                     must_not_exist: bool, action: Callable[[], Any], detail: str,
+                     device: Callable[[Any], Any] | None = None) -> Any:
+        """``open``: EROFS for write access or creation on a read-only mount.
+
+        ``device(node)`` opens a simulated character device (see
+        :mod:`rosim.fs.devices`); devices ignore the mount's ``ro`` flag, as
+        Linux's ``special_file`` rule does.
+        """
         if self._depth == 0:
             self.close_dropped_files()
             self._path_memo = {}
             try:
                 return self._open_syscall(path, can_write, must_exist, must_not_exist, action,
-                                          detail)
+                                          detail, device)
             finally:
                 self._path_memo = None
-        return self._open_syscall(path, can_write, must_exist, must_not_exist, action, detail)
+        return self._open_syscall(path, can_write, must_exist, must_not_exist, action, detail,
+                                  device)
 
     def _open_syscall(self, path: Any, can_write: bool, must_exist: bool,
-                      must_not_exist: bool, action: Callable[[], Any], detail: str) -> Any:
+                      must_not_exist: bool, action: Callable[[], Any], detail: str,
+                      device: Callable[[Any], Any] | None = None) -> Any:
         with self.syscall("open", path, detail) as call:
             if not call.outer:
                 return action()
             parent, name, abspath = self._parent(path)
-            if parent is None or abspath == self.devnull:
+            if parent is None:
+                return action()
+            if abspath == self.devnull:
+                node = self.child(parent, name)
+                if device is not None and is_device(node):
+                    call.dev = node.st_dev
+                    return device(node)
                 return action()
             call.dev = parent.st_dev
             entry = self.child(parent, name) if name not in ("", ".", "..") else None
@@ -741,6 +756,8 @@ class Kernel(FakeFilesystem):
             if node is not None:
                 node.__dict__.pop("_rosim_kept", None)  # see syscalls._install_partial_write
                 call.dev = node.st_dev
+                if device is not None and is_device(node) and not must_not_exist:
+                    return device(node)
                 if must_not_exist or S_ISDIR(node.st_mode) or not can_write:
                     return action()
                 from pyfakefs import helpers

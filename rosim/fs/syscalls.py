@@ -30,6 +30,7 @@ from pyfakefs.fake_os import FakeOsModule
 from pyfakefs.fake_path import FakePathModule
 
 from rosim._errors import RosimError
+from rosim.fs import devices
 from rosim.fs.kernel import Kernel, _path_str
 
 __all__ = ["ContainerOsModule", "HostAccessError", "install_open_hook"]
@@ -483,6 +484,17 @@ def _object(wrapper: Any) -> Any:
     return wrapper
 
 
+def _open_device(node: Any, path: Any, mode: str, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> Any:
+    """``open`` of a simulated character device with open()'s own arguments."""
+    names = ("buffering", "encoding", "errors", "newline")
+    given = dict(zip(names, args, strict=False))
+    given.update((k, v) for k, v in kwargs.items() if k in names)
+    return devices.open_device(node, path, mode, given.get("buffering", -1),
+                               given.get("encoding"), given.get("errors"),
+                               given.get("newline"))
+
+
 def install_open_hook() -> None:
     """Route pyfakefs' ``FakeFileOpen`` through the kernel's open checks (once)."""
     global _installed
@@ -519,9 +531,21 @@ def install_open_hook() -> None:
             file_, open_modes.can_write, open_modes.must_exist,
             open_modes.must_not_exist,
             lambda: _object(original(self, file_, mode, *args, **kwargs)), detail,
+            lambda node: _open_device(node, file_, mode, args, kwargs),
         )
 
     fake_open.FakeFileOpen.call = call  # type: ignore[method-assign]
+
+    original_unfaked = fake_open.is_unfaked_path
+
+    def is_unfaked_path(val: Any) -> bool:
+        # pyfakefs opens the host's /dev/zero, /dev/urandom ... directly;
+        # inside a container those are rosim's own devices.
+        from rosim.runtime.process import _guarded
+
+        return False if _guarded() else bool(original_unfaked(val))
+
+    fake_open.is_unfaked_path = is_unfaked_path
 
     original_ismount = FakePathModule.ismount
 

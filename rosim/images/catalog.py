@@ -48,7 +48,7 @@ _COREUTILS = ("cat", "chmod", "cp", "df", "echo", "fallocate", "grep", "head", "
               "mkdir",
               "mount", "mv", "pwd", "rm", "sleep", "sort", "stat", "tail", "test", "touch", "wc",
               "[", "awk", "basename", "date", "dirname", "du", "env", "find", "hostname",
-              "printf", "ps", "sed", "seq", "tee", "uname", "which", "whoami", "xargs")
+              "printf", "ps", "sed", "seq", "tee", "uname", "which", "whoami", "xargs", "yes")
 
 
 def _fedora() -> Image:

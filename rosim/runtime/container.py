@@ -28,6 +28,7 @@ from pyfakefs.fake_file import FakeDirectory, FakeFile
 
 from rosim._bounds import RosimEnum, check_int, check_type
 from rosim._errors import ConfigError, ContainerStateError, LifecycleError, MountConflictError
+from rosim.fs import devices
 from rosim.fs.events import EventLog
 from rosim.fs.layers import EntryKind, Image
 from rosim.fs.mounts import FsType
@@ -831,4 +832,5 @@ def _dev_node(k: Any, spec: Any) -> FakeFile:
         return FakeFile(name, spec.mode, spec.target, filesystem=k)
     node = k.new_file(name, b"", 0, 0)
     node.st_mode = spec.mode
+    devices.mark(node, spec.rdev)  # opened as rosim's simulated driver, never the host's
     return node  # type: ignore[no-any-return]

@@ -40,8 +40,11 @@ def _cat(proc: Proc) -> int:
             proc.out(proc.stdin)
             continue
         try:
-            with open(path, errors="replace") as f:
-                proc.out(f.read())
+            with open(path, errors="surrogateescape") as f:
+                # In pieces: an endless device (/dev/zero) is read while the
+                # reader wants it, never in one call.
+                while chunk := f.read(65536):
+                    proc.out(chunk)
         except OSError as exc:
             status = proc.fail(f"{path}: {_why(exc)}")
     return status
@@ -462,7 +465,7 @@ def _lines_of(proc: Proc, files: list[str]) -> tuple[list[str], int]:
     status = 0
     for path in files:
         try:
-            with open(path, errors="replace") as f:
+            with open(path, errors="surrogateescape") as f:
                 lines.extend(f.read().splitlines(keepends=True))
         except OSError as exc:
             status = proc.fail(f"{path}: {_why(exc)}")
@@ -495,13 +498,13 @@ def _head_bytes(proc: Proc, count: int, files: list[str]) -> int:
     """``head -c N``: the first N bytes of each file, read no further."""
     if not files:
         proc.out(proc.stdin.encode("utf-8", "surrogateescape")[:count]
-                 .decode("utf-8", "replace"))
+                 .decode("utf-8", "surrogateescape"))
         return 0
     status = 0
     for path in files:
         try:
             with open(path, "rb") as f:
-                proc.out(f.read(count).decode("utf-8", "replace"))
+                proc.out(f.read(count).decode("utf-8", "surrogateescape"))
         except OSError as exc:
             status = proc.fail(f"{path}: {_why(exc)}")
     return status
@@ -513,9 +516,29 @@ def _head(proc: Proc) -> int:
     if nbytes is not None:
         return _head_bytes(proc, nbytes, files)
     count, files = _count_option(proc)
+    if not files:
+        # Only the first lines of the input: it may be a long pipe (yes | head).
+        text, end = proc.stdin, 0
+        for _ in range(count):
+            found = text.find("\n", end)
+            if found < 0:
+                end = len(text)
+                break
+            end = found + 1
+        proc.out(text[:end])
+        return 0
     lines, status = _lines_of(proc, files)
     proc.out("".join(lines[:count]))
     return status
+
+
+@program("yes")
+def _yes(proc: Proc) -> int:
+    """``yes [STRING]``: the line forever, until the pipe's reader is gone (SIGPIPE)."""
+    line = (" ".join(proc.argv[1:]) or "y") + "\n"
+    chunk = line * max(1, 8192 // len(line))
+    while True:
+        proc.out(chunk)
 
 
 @program("tail")
@@ -538,7 +561,8 @@ def _wc(proc: Proc) -> int:
         if failed:
             continue
         text = "".join(lines)
-        counts = {"l": len(lines), "w": len(text.split()), "c": len(text.encode())}
+        size = len(text.encode("utf-8", "surrogateescape"))
+        counts = {"l": len(lines), "w": len(text.split()), "c": size}
         for k in chosen:
             totals[k] += counts[k]
         proc.out(" ".join(str(counts[k]) for k in chosen) + (f" {label}" if label else "") + "\n")

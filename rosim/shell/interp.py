@@ -55,6 +55,9 @@ from rosim.shell.parser import (
 from rosim.shell.process import (
     _BUILTINS,
     _IO,
+    PIPE_LIMIT,
+    SIGPIPE_STATUS,
+    BrokenPipe,
     Proc,
     ShellExit,
     StdinStream,
@@ -116,6 +119,18 @@ def _detect_dialect() -> str:
     return dialect
 
 
+class _Forward(list):  # type: ignore[type-arg]
+    """A child shell's output list that writes each piece on to ``proc``'s streams."""
+
+    def __init__(self, proc: Proc) -> None:
+        super().__init__()
+        self.proc = proc
+
+    def append(self, item: tuple[str, str]) -> None:
+        stream, text = item
+        (self.proc.stderr if stream == "stderr" else self.proc.stdout).write(text)
+
+
 class _Nesting:
     """Depth counters shared by a shell and every shell it starts (one process tree)."""
 
@@ -123,6 +138,7 @@ class _Nesting:
         self.functions = 0
         self.processes = 0
         self.next_pid = 1
+        self.fork_failed = False
 
 
 class Shell:
@@ -353,17 +369,37 @@ class Shell:
         if len(commands) == 1:
             status = self._node(commands[0], streams)
         else:
-            data = streams.stdin
-            status = 0
-            for i, command in enumerate(commands):
-                last = i == len(commands) - 1
-                sink = streams.out if last else _Sink(None, "stdout")
-                status = self._subshell(command, _IO(data, sink, streams.err))
-                if not last:
-                    data = StdinStream(sink.buffer.getvalue())
+            nesting = self._nesting
+            if nesting.fork_failed or nesting.processes + len(commands) > MAX_PROCESSES:
+                # The pids limit: every stage is a process, all alive at once.
+                # Once a fork has failed, the tree's other pipelines fail too
+                # until it unwinds, so ``f() { f | f; }; f`` ends.
+                nesting.fork_failed = True
+                streams.err.write(f"{self.name}: fork: Resource temporarily unavailable\n")
+                self.status = 254
+                return 254
+            nesting.processes += len(commands)
+            try:
+                status = self._stages(commands, streams)
+            finally:
+                nesting.processes -= len(commands)
+                if nesting.processes == 0:
+                    nesting.fork_failed = False
         if node.negate:
             status = int(status == 0)
         self.status = status
+        return status
+
+    def _stages(self, commands: tuple[object, ...] | list[object], streams: _IO) -> int:
+        """A pipeline's commands in turn, each reading what the one before wrote."""
+        data = streams.stdin
+        status = 0
+        for i, command in enumerate(commands):
+            last = i == len(commands) - 1
+            sink = streams.out if last else _Sink(None, "stdout", limit=PIPE_LIMIT)
+            status = self._subshell(command, _IO(data, sink, streams.err))
+            if not last:
+                data = StdinStream(sink.buffer.getvalue())
         return status
 
     def _subshell(self, node: object, streams: _IO) -> int:
@@ -558,7 +594,7 @@ class Shell:
                 continue
             try:
                 if op in ("<", "<>"):
-                    with open(target) as handle:
+                    with open(target, errors="surrogateescape") as handle:
                         text = handle.read()
                     if fd == 0:
                         stdin = StdinStream(text)
@@ -585,12 +621,16 @@ class Shell:
                 out = sink
         return _IO(stdin, out, err), handles
 
-    def _close(self, handles: list[io.TextIOBase], err: _Sink) -> None:
+    def _close(self, handles: list[io.TextIOBase], err: _Sink) -> bool:
+        """Close ``handles``; True when a write failed as a file was flushed."""
+        failed = False
         for handle in handles:
             try:
                 handle.close()
             except OSError as exc:
+                failed = True
                 err.write(f"{self.name}: write error: {os.strerror(exc.errno or 0)}\n")
+        return failed
 
     # ----------------------------------------------------------- simple commands
     def _command(self, command: Command, streams: _IO) -> int:
@@ -614,13 +654,16 @@ class Shell:
         try:
             name = argv[0]
             if name in self.functions:
-                return self._call(name, argv, assigned, inner)
-            env = {k: v for k, v in self.env.items() if k in self.exported}
-            env.update(assigned)
-            proc = Proc(argv, inner.stdin, inner.out, inner.err, self, env)
-            return self.execute(proc)
+                status = self._call(name, argv, assigned, inner)
+            else:
+                env = {k: v for k, v in self.env.items() if k in self.exported}
+                env.update(assigned)
+                proc = Proc(argv, inner.stdin, inner.out, inner.err, self, env)
+                status = self.execute(proc)
         finally:
-            self._close(handles, inner.err)
+            failed = self._close(handles, inner.err)
+        # A write that failed when the file was flushed (/dev/full) fails the command.
+        return 1 if failed and status == 0 else status
 
     def _call(self, name: str, argv: list[str], assigned: list[tuple[str, str]],
               streams: _IO) -> int:
@@ -694,13 +737,10 @@ class Shell:
         """Run ``script`` in ``child`` (a new process) with ``proc``'s streams."""
         self._nesting.processes += 1
         try:
-            output: list[tuple[str, str]] = []
-            status = child.run(script, output, proc.stdin)
+            # The child writes straight into our streams (a pipe may end it).
+            return child.run(script, _Forward(proc), proc.stdin)
         finally:
             self._nesting.processes -= 1
-        for stream, chunk in output:
-            (proc.stderr if stream == "stderr" else proc.stdout).write(chunk)
-        return status
 
     def eval(self, text: str, streams_of: Proc) -> int:
         """Run ``text`` in this shell (``eval``, ``.``) with the caller's streams."""
@@ -749,6 +789,8 @@ class Shell:
         opened_before = open_file_ids(k)
         try:
             return self._run_file(path, proc)
+        except BrokenPipe:
+            return SIGPIPE_STATUS  # only the program that wrote dies of SIGPIPE
         finally:
             # The program exits: the files it left open are flushed and closed.
             close_leftovers(k, opened_before, None)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rosim.shell.interp import Shell
 
-__all__ = ["Proc", "ShellExit", "StdinStream", "builtin", "exec_check", "program", "programs",
-           "run_file"]
+__all__ = ["PIPE_LIMIT", "SIGPIPE_STATUS", "BrokenPipe", "Proc", "ShellExit", "StdinStream",
+           "builtin", "exec_check", "program", "programs", "run_file"]
 
 _MARKER = b"rosim-program: "
 
@@ -79,6 +79,10 @@ class _Crash(ShellExit):
     """The shell process died (busybox sh out of stack: SIGSEGV, status 139)."""
 
 
+class BrokenPipe(ShellExit):
+    """SIGPIPE: the process wrote to a pipe whose reader is gone; it ends with 141."""
+
+
 class _Abort(Exception):
     """A fatal error in a non-interactive shell: the rest of the input is skipped."""
 
@@ -130,24 +134,45 @@ class StdinStream:
         return line
 
 
+#: What a pipe between two stages holds before its writer is ended with
+#: SIGPIPE. The stages run in turn, so the pipe keeps all the writer's output
+#: for its reader (a real pipe holds 64 KiB and blocks the writer); a writer
+#: that never stops (``yes``, ``cat /dev/zero``) ends here, as it would once a
+#: real reader such as ``head`` exits.
+PIPE_LIMIT = 16 * 1024 * 1024
+#: A writer killed by SIGPIPE exits with 128 + 13.
+SIGPIPE_STATUS = 141
+
+
 class _Sink:
     """Where a stream goes: the terminal, a file, or a pipe buffer."""
 
     def __init__(self, output: list[tuple[str, str]] | None, stream: str,
-                 handle: io.TextIOBase | None = None) -> None:
+                 handle: io.TextIOBase | None = None, limit: int | None = None) -> None:
         self.output = output
         self.stream = stream
         self.handle = handle
         self.buffer = io.StringIO()
+        self.limit = limit
 
     def write(self, text: str) -> None:
         if not text:
             return
         if self.handle is not None:
-            self.handle.write(text)
+            try:
+                self.handle.write(text)
+            except UnicodeEncodeError:
+                # Bytes that are not UTF-8 (read from /dev/urandom) go out as they came.
+                self.handle.flush()
+                self.handle.buffer.write(  # type: ignore[attr-defined]
+                    text.encode("utf-8", "surrogateescape"))
         elif self.output is not None:
+            if not text.isascii() and type(self.output) is list:
+                text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             self.output.append((self.stream, text))
         else:
+            if self.limit is not None and self.buffer.tell() >= self.limit:
+                raise BrokenPipe(SIGPIPE_STATUS)
             self.buffer.write(text)
 
 

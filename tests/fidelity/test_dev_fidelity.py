@@ -43,3 +43,40 @@ def test_dev_lists_what_runc_makes(fidelity, profile, read_only):
     names = {path for path, _, _ in real.result}
     assert {"/dev/null", "/dev/zero", "/dev/ptmx", "/dev/pts/ptmx", "/dev/mqueue"} <= names
     assert sim == real.result, f"runc:  {real.result!r}\nrosim: {sim!r}"
+
+
+def device_behaviour():
+    """Open, read and write each of runc's character devices; what each call gave."""
+    import errno as _errno
+
+    def attempt(path, mode, data=None, size=None):
+        try:
+            with open(path, mode) as f:
+                if data is None:
+                    got = f.read(size)
+                    return ["read", len(got), sorted(set(got)) if path != "/dev/urandom" and
+                            path != "/dev/random" else "random"]
+                f.write(data)
+                f.flush()
+                return ["wrote", len(data)]
+        except OSError as exc:
+            return ["error", _errno.errorcode.get(exc.errno, exc.errno)]
+
+    out = []
+    for name in ("null", "zero", "full", "random", "urandom", "tty"):
+        path = f"/dev/{name}"
+        out.append([path, "read", attempt(path, "rb", size=70000)])
+        out.append([path, "write", attempt(path, "wb", b"x" * 10)])
+    return out
+
+
+@pytest.mark.parametrize(("profile", "read_only"), [("docker", True), ("cri-o", True)])
+def test_devices_behave_as_linux_drivers(fidelity, profile, read_only):
+    """null/zero/full/random/urandom/tty read and written as in a real --read-only container."""
+    setup = Setup(f"devio-{profile}-{'ro' if read_only else 'rw'}", {"/etc/motd": "hi\n"},
+                  profile=profile, read_only=read_only)
+    real, sim, _ = fidelity.both(setup, device_behaviour)
+    fidelity.compared += len(real.result)
+    assert ["/dev/null", "write", ["wrote", 10]] in real.result
+    assert ["/dev/full", "write", ["error", "ENOSPC"]] in real.result
+    assert sim == real.result, f"runc:  {real.result!r}\nrosim: {sim!r}"
