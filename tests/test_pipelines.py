@@ -58,3 +58,19 @@ def test_pipe_fork_bomb_ends_at_the_pids_limit(ro):
     assert "fork: Resource temporarily unavailable" in result.stderr
     assert result.stdout.endswith("end 254\n")
     assert ro.sh("echo again | cat").stdout == "again\n"
+
+
+def test_pipestatus_shows_sigpipe(ro):
+    """bash's PIPESTATUS: 141 for the writer, 0 for head; $? is head's."""
+    assert ro.sh("yes | head -n 1 > /dev/null; echo ${PIPESTATUS[@]} $?").stdout == "141 0 0\n"
+    result = ro.sh("cat /dev/zero | head -c 5 > /dev/null; echo ${PIPESTATUS[0]} $PIPESTATUS")
+    assert result.stdout == "141 141\n"
+    assert ro.sh("false | true; echo ${PIPESTATUS[*]}; true; echo ${PIPESTATUS[@]}").stdout \
+        == "1 0\n0\n"
+
+
+def test_busybox_sh_has_no_pipestatus():
+    """busybox sh has no arrays: ${PIPESTATUS[0]} is a bad substitution, status 2."""
+    ctr = started("docker", rosim.Image.builtin("busybox"), read_only=True)
+    result = ctr.sh("true | true; echo ${PIPESTATUS[0]}")
+    assert (result.stderr, result.status) == ("sh: syntax error: bad substitution\n", 2)

@@ -220,6 +220,14 @@ def _param(part: tuple, shell: Shell) -> str:
         return value or ""
     if op == "len":
         return str(len(value or ""))
+    if op == "index":
+        if shell.dialect != "bash":  # busybox sh has no arrays
+            shell.parameter_error("syntax error", "bad substitution")
+        statuses = [str(s) for s in shell.pipestatus]
+        if arg in ("@", "*"):
+            return " ".join(statuses)
+        index = int(arg)
+        return statuses[index] if index < len(statuses) else ""
     if op in (":-", "-"):
         use_default = value is None or (op == ":-" and value == "")
         return expand_text(arg, shell) if use_default else str(value)

@@ -161,6 +161,7 @@ class Shell:
         self.name = name
         self.args = args or []
         self.status = 0
+        self.pipestatus: list[int] = [0]  # bash's PIPESTATUS: each stage's status
         self.cwd: str | None = cwd
         #: Set when the ``exit`` builtin ended this shell.
         self.exited = False
@@ -284,6 +285,8 @@ class Shell:
         """A variable's or special parameter's value; None when unset."""
         if name == "?":
             return str(self.status)
+        if name == "PIPESTATUS" and self.dialect == "bash":
+            return str(self.pipestatus[0])
         if name == "#":
             return str(len(self.args))
         if name == "$":
@@ -368,6 +371,7 @@ class Shell:
         commands = node.commands
         if len(commands) == 1:
             status = self._node(commands[0], streams)
+            self.pipestatus = [status]
         else:
             nesting = self._nesting
             if nesting.fork_failed or nesting.processes + len(commands) > MAX_PROCESSES:
@@ -393,14 +397,15 @@ class Shell:
     def _stages(self, commands: tuple[object, ...] | list[object], streams: _IO) -> int:
         """A pipeline's commands in turn, each reading what the one before wrote."""
         data = streams.stdin
-        status = 0
+        statuses: list[int] = []
         for i, command in enumerate(commands):
             last = i == len(commands) - 1
             sink = streams.out if last else _Sink(None, "stdout", limit=PIPE_LIMIT)
-            status = self._subshell(command, _IO(data, sink, streams.err))
+            statuses.append(self._subshell(command, _IO(data, sink, streams.err)))
             if not last:
                 data = StdinStream(sink.buffer.getvalue())
-        return status
+        self.pipestatus = statuses
+        return statuses[-1]
 
     def _subshell(self, node: object, streams: _IO) -> int:
         """Run ``node`` in a copy of this shell: its variables and directory stay there."""
@@ -431,6 +436,7 @@ class Shell:
         child.name = self.name
         child.args = list(self.args)
         child.status = self.status
+        child.pipestatus = list(self.pipestatus)
         child.cwd = self.cwd
         child.exited = False
         child.dialect = self.dialect

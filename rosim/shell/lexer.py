@@ -368,6 +368,11 @@ class _Lexer:
         if text[j] == "}":
             self.pos = j + 1
             return ("param", name, "", None)
+        sub = re.compile(r"\[([0-9]+|@|\*)\]\}").match(text, j)
+        if sub and name == "PIPESTATUS":
+            # bash's one array rosim keeps: ${PIPESTATUS[i]}, ${PIPESTATUS[@]}.
+            self.pos = sub.end()
+            return ("param", name, "index", sub.group(1))
         op_m = re.compile(r":[-=?+]|[-=?+]|%%|%|##|#").match(text, j)
         if not op_m:
             self._bad_substitution(i)
