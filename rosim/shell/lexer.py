@@ -92,6 +92,20 @@ class _Lexer:
     def error(self, bash: str, incomplete: bool = False, busybox: str | None = None) -> None:
         raise ShellSyntaxError(self.source, bash, incomplete, busybox)
 
+    def _unterminated(self, quote: str) -> None:
+        """The input ended inside a ``quote`` (bash's and busybox's messages)."""
+        self.error(f"unexpected EOF while looking for matching `{quote}'", True,
+                   "syntax error: unterminated quoted string")
+
+    def _single_quoted(self) -> str:
+        """The text of the single-quoted string at ``pos``; ``pos`` moves past it."""
+        end = self.text.find("'", self.pos + 1)
+        if end < 0:
+            self._unterminated("'")
+        quoted = self.text[self.pos + 1:end]
+        self.pos = end + 1
+        return quoted
+
     def tokens(self, stop_at_paren: bool = False) -> list[_Tok]:
         """Tokens up to the end, or (``stop_at_paren``) up to an unmatched ``)``."""
         text, n = self.text, len(self.text)
@@ -248,13 +262,9 @@ class _Lexer:
                     parts.append(("sq", text[self.pos + 1]))
                 self.pos += 2
             elif c == "'":
-                end = text.find("'", self.pos + 1)
-                if end < 0:
-                    self.error("unexpected EOF while looking for matching `''", True,
-                               "syntax error: unterminated quoted string")
-                parts.append(("sq", text[self.pos + 1:end]))
-                self.line += text.count("\n", self.pos, end)
-                self.pos = end + 1
+                quoted = self._single_quoted()
+                parts.append(("sq", quoted))
+                self.line += quoted.count("\n")
             elif c == '"':
                 self.pos += 1
                 inner = self._dq_parts()
@@ -274,8 +284,7 @@ class _Lexer:
             if self.pos >= n:
                 if heredoc:
                     return _merge(parts)
-                self.error("unexpected EOF while looking for matching `\"'", True,
-                           "syntax error: unterminated quoted string")
+                self._unterminated('"')
             c = text[self.pos]
             m = plain.match(text, self.pos)
             if m:
@@ -411,12 +420,7 @@ class _Lexer:
                 parts.append(("sq", text[self.pos + 1:self.pos + 2]))
                 self.pos += 2
             elif c == "'":
-                end = text.find("'", self.pos + 1)
-                if end < 0:
-                    self.error("unexpected EOF while looking for matching `''", True,
-                               "syntax error: unterminated quoted string")
-                parts.append(("sq", text[self.pos + 1:end]))
-                self.pos = end + 1
+                parts.append(("sq", self._single_quoted()))
             elif c == '"':
                 self.pos += 1
                 parts.append(("dq", tuple(self._dq_parts())))
@@ -437,8 +441,7 @@ class _Lexer:
                 body.append(text[i])
                 i += 1
         if i >= n:
-            self.error("unexpected EOF while looking for matching ``'", True,
-                       "syntax error: unterminated quoted string")
+            self._unterminated("`")
         source = "".join(body)
         self.line += source.count("\n")
         self.pos = i + 1
